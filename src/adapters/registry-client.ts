@@ -1,0 +1,54 @@
+/**
+ * A minimal OCI distribution (registry v2) client over fetch: the few read calls
+ * paved needs. Pushing goes through the Docker engine.
+ */
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+
+export class RegistryClient {
+  constructor(readonly address: string) {}
+
+  private url(p: string): string {
+    return `http://${this.address}${p}`;
+  }
+
+  /** true when the address speaks the registry v2 API. */
+  async ping(timeoutMs = 2000): Promise<boolean> {
+    try {
+      const res = await fetch(this.url('/v2/'), { signal: AbortSignal.timeout(timeoutMs) });
+      return (
+        res.status === 200 &&
+        (res.headers.get('docker-distribution-api-version') ?? '').startsWith('registry/2')
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** The digest the registry holds for repository:reference, or null if it has none. */
+  async manifestDigest(repository: string, reference: string): Promise<string | null> {
+    const res = await fetch(this.url(`/v2/${repository}/manifests/${reference}`), {
+      method: 'HEAD',
+      headers: { accept: MANIFEST_TYPES },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.status === 404) return null;
+    if (!res.ok)
+      throw new Error(
+        `registry ${this.address}: HEAD manifest ${repository}:${reference} answered ${res.status}`,
+      );
+    return res.headers.get('docker-content-digest');
+  }
+
+  async tags(repository: string): Promise<string[]> {
+    const res = await fetch(this.url(`/v2/${repository}/tags/list`), { signal: AbortSignal.timeout(10_000) });
+    if (res.status === 404) return [];
+    if (!res.ok) throw new Error(`registry ${this.address}: tags of ${repository} answered ${res.status}`);
+    const body = (await res.json()) as { tags?: string[] | null };
+    return body.tags ?? [];
+  }
+}
