@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../domain/config.js';
+import { PavedError } from '../domain/errors.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -19,12 +19,14 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
   } else {
-    // Known failures get their message alone; anything else keeps its stack for a bug report.
-    const known =
-      err instanceof ConfigError || (err instanceof Error && /Error$/.test(err.name) && err.name !== 'Error');
-    process.stderr.write(
-      `paved: ${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
+    // A PavedError is written for the reader; anything else keeps its stack for a bug report.
+    const text =
+      err instanceof PavedError
+        ? err.message
+        : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err);
+    process.stderr.write(`paved: ${text}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PavedError } from './errors.js';
 
 /**
  * paved's runtime configuration: one schema, fed from environment variables and an
@@ -12,6 +13,7 @@ const hostPort = z
   .string()
   .regex(HOST_PORT, 'must be host:port')
   .refine((v) => {
+    if (!HOST_PORT.test(v)) return true; // already reported by the regex
     const port = Number(v.slice(v.lastIndexOf(':') + 1));
     return port >= 1 && port <= 65535;
   }, 'port must be between 1 and 65535');
@@ -130,10 +132,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['baseImage', 'suite'], env: 'PAVED_DEBIAN_SUITE', fix: 'use a Debian suite name, e.g. bookworm' },
 ];
 
-export class ConfigError extends Error {
+export class ConfigError extends PavedError {
   constructor(readonly problems: readonly string[]) {
     super(`paved configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
   }
 }
 

@@ -5,7 +5,8 @@ import type { PavedConfig } from '../../domain/config.js';
 import { dockerClient } from '../docker-client.js';
 import { projectPath } from '../project.js';
 import { ensureDebianPackages, MissingPrerequisiteError } from './debian.js';
-import { isRoot, runVisible } from './exec.js';
+import { isRoot, runLogged } from './exec.js';
+import { logPath } from './processes.js';
 import type { PartStatus, StackPart } from './part.js';
 
 export const BASE_IMAGE_REPOSITORY = 'paved/python-base';
@@ -88,9 +89,13 @@ export const baseImage: StackPart = {
       );
       mkdirSync(path.dirname(tarball), { recursive: true });
       process.stderr.write(
-        `paved: building ${baseImageRef(config)} with debootstrap (about a minute, once)\n`,
+        `paved: building ${baseImageRef(config)} with debootstrap (about a minute, once; log: ${logPath(config.home, 'base-image')})\n`,
       );
-      await runVisible('bash', [RECIPE, tarball, config.baseImage.suite, config.baseImage.debianMirror]);
+      await runLogged(
+        'bash',
+        [RECIPE, tarball, config.baseImage.suite, config.baseImage.debianMirror],
+        logPath(config.home, 'base-image'),
+      );
     }
     await importTarball(config, tarball);
     return this.status(config);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { PavedError } from '../../domain/errors.js';
 import { isRoot, runVisible } from './exec.js';
 
 /** A Debian package paved needs, and a file that proves it is installed. */
@@ -7,10 +8,9 @@ export interface DebianNeed {
   provides: string;
 }
 
-export class MissingPrerequisiteError extends Error {
+export class MissingPrerequisiteError extends PavedError {
   constructor(what: string, fix: string) {
     super(`${what}. Fix: ${fix}`);
-    this.name = 'MissingPrerequisiteError';
   }
 }
 

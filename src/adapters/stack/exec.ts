@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -49,4 +51,25 @@ export async function commandExists(cmd: string): Promise<boolean> {
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
+}
+
+/** Runs a long, chatty command with its output in a log file; a failure quotes the log's tail. */
+export async function runLogged(cmd: string, args: string[], logFile: string): Promise<void> {
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+      child.once('error', reject);
+      child.once('exit', (code, signal) => {
+        if (code === 0) return resolve();
+        const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-10).join('\n');
+        reject(
+          new Error(`${cmd} ${args.join(' ')} exited with ${signal ?? code} (log: ${logFile}):\n${tail}`),
+        );
+      });
+    });
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { PavedError } from '../../domain/errors.js';
 
 /** True when something accepts TCP connections on host:port. */
 export function isListening(host: string, port: number, timeoutMs = 700): Promise<boolean> {
@@ -71,7 +72,7 @@ export function processCommand(pid: number): string | undefined {
   }
 }
 
-export class PortTakenError extends Error {
+export class PortTakenError extends PavedError {
   constructor(
     readonly part: string,
     readonly port: number,
@@ -83,6 +84,5 @@ export class PortTakenError extends Error {
       `${part}: port ${port} on 127.0.0.1 is taken by ${who}, which is not a ${part} paved can use. ` +
         `paved leaves it running. Fix: stop that process, or ${fix}.`,
     );
-    this.name = 'PortTakenError';
   }
 }

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { projectPath } from '../../src/adapters/project.js';
+import { paved } from '../support/cli.js';
+import { freePort } from '../support/free-port.js';
+
+describe('paved stack status', () => {
+  it('--json lists temporal, docker, registry and the base image as healthy', async () => {
+    const res = await paved(['stack', 'status', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const status = JSON.parse(res.stdout) as {
+      healthy: boolean;
+      parts: Array<{ part: string; healthy: boolean; address: string }>;
+    };
+    expect(status.healthy).toBe(true);
+    expect(status.parts.map((p) => [p.part, p.healthy])).toEqual([
+      ['docker', true],
+      ['registry', true],
+      ['temporal', true],
+      ['base-image', true],
+    ]);
+  });
+
+  it('prints a table a person can read', async () => {
+    const res = await paved(['stack', 'status']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^PART\s+ADDRESS\s+VERSION\s+HEALTH\s+DETAIL/);
+    expect(res.stdout).toMatch(/temporal\s+127\.0\.0\.1:7233\s+\S+\s+healthy/);
+  });
+
+  it('a bad setting stops the command with the variable name and the fix', async () => {
+    const res = await paved(['stack', 'status'], { PAVED_TEMPORAL_UI_PORT: 'abc' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('PAVED_TEMPORAL_UI_PORT="abc"');
+    expect(res.stderr).toContain('Fix:');
+    expect(res.stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
+  });
+});
+
+describe('paved demo', () => {
+  it('runs the smoke workflow and prints the result and the Temporal UI link', async () => {
+    const res = await paved(['demo']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('stack smoke passed');
+    expect(res.stdout).toMatch(/registry holds\s+sha256:[0-9a-f]{64}/);
+    expect(res.stdout).toMatch(
+      /Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/stack-smoke/,
+    );
+  });
+});
+
+describe('paved worker', () => {
+  it('serves Temporal metrics on 127.0.0.1 and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), 'worker'], {
+      env: { ...process.env, PAVED_METRICS_PORT: String(port), PAVED_TASK_QUEUE: `e2e-${port}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let logs = '';
+    child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      let metrics = '';
+      for (let i = 0; i < 120 && !(metrics.includes('temporal_') && logs.includes('worker started')); i++) {
+        await sleep(250);
+        metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
+      }
+      expect(metrics).toContain('temporal_');
+      expect(logs).toContain('"msg":"worker started"');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(logs).toContain('"msg":"worker stopped"');
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { PortTakenError } from '../../src/adapters/stack/ports.js';
+import { managedPid, runDir } from '../../src/adapters/stack/processes.js';
+import { registry } from '../../src/adapters/stack/registry.js';
+import { stackDown, stackStatus, stackUp } from '../../src/adapters/stack/stack.js';
+import { temporalServer } from '../../src/adapters/stack/temporal-server.js';
+import { occupyPort } from '../support/free-port.js';
+
+const config = loadConfig();
+const scratch: string[] = [];
+function otherHome(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-home-'));
+  scratch.push(dir);
+  return dir;
+}
+afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function pids(): Record<string, number | undefined> {
+  const names = readdirSync(runDir(config.home)).map((f) => f.replace(/\.pid$/, ''));
+  return Object.fromEntries(names.map((n) => [n, managedPid(config.home, n)]));
+}
+
+describe('the local stack', () => {
+  it('reports temporal, docker, registry and the base image as healthy', async () => {
+    const parts = await stackStatus(config);
+    expect(parts.map((p) => p.part)).toEqual(['docker', 'registry', 'temporal', 'base-image']);
+    for (const p of parts) {
+      expect(p.healthy, `${p.part}: ${p.detail}`).toBe(true);
+      expect(p.version).toBeTruthy();
+    }
+  });
+
+  it('a second `up` reuses every running part instead of starting another', async () => {
+    const before = pids();
+    const parts = await stackUp(config);
+    expect(parts.every((p) => p.healthy)).toBe(true);
+    expect(pids()).toEqual(before);
+  });
+
+  it('`down` with another PAVED_HOME stops nothing it did not start', async () => {
+    const foreign = loadConfig({ ...process.env, PAVED_HOME: otherHome() });
+    const results = await stackDown(foreign);
+    expect(results.filter((r) => r.part !== 'base-image').map((r) => r.result)).toEqual([
+      'not started by paved; left alone',
+      'not started by paved; left alone',
+      'not started by paved; left alone',
+    ]);
+    expect((await stackStatus(config)).every((p) => p.healthy)).toBe(true);
+  });
+});
+
+describe('a port taken by something else', () => {
+  it('registry: names the port and the process, and leaves it running', async () => {
+    const squatter = await occupyPort();
+    try {
+      const cfg = loadConfig({
+        ...process.env,
+        PAVED_HOME: otherHome(),
+        PAVED_REGISTRY: `127.0.0.1:${squatter.port}`,
+      });
+      const err = await registry.up(cfg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortTakenError);
+      const msg = (err as Error).message;
+      expect(msg).toContain(`port ${squatter.port}`);
+      expect(msg).toContain(`process ${process.pid}`);
+      expect(msg).toContain('PAVED_REGISTRY=127.0.0.1:<free port>');
+      expect((await registry.status(cfg)).healthy).toBe(false);
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it('temporal: refuses to start over it and says how to choose another port', async () => {
+    const squatter = await occupyPort();
+    try {
+      const cfg = loadConfig({
+        ...process.env,
+        PAVED_HOME: otherHome(),
+        PAVED_TEMPORAL_ADDRESS: `127.0.0.1:${squatter.port}`,
+      });
+      const err = await temporalServer.up(cfg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortTakenError);
+      expect((err as Error).message).toContain('PAVED_TEMPORAL_ADDRESS=127.0.0.1:<free port>');
+    } finally {
+      await squatter.close();
+    }
+  });
+});
