@@ -1,14 +1,31 @@
+import path from 'node:path';
 import type { PavedConfig } from '../domain/config.js';
+import { LocalAuditStore } from '../adapters/audit-store.js';
 import { dockerClient } from '../adapters/docker-client.js';
+import { LocalPackageStore } from '../adapters/package-store.js';
+import { loadPolicy } from '../adapters/policy-loader.js';
 import { RegistryClient } from '../adapters/registry-client.js';
+import { createAuditActivities, type AuditActivities } from './audit.js';
 import { createSmokeActivities } from './smoke.js';
+import { createValidateActivities, type ValidateActivities } from './validate.js';
+
+/** Every activity the release workflow calls. Workflow code imports this type only. */
+export type ReleaseActivities = ValidateActivities & AuditActivities;
+
+export function packageStore(config: PavedConfig): LocalPackageStore {
+  return new LocalPackageStore(path.join(config.home, 'packages'));
+}
+
+export function auditStore(config: PavedConfig): LocalAuditStore {
+  return new LocalAuditStore(path.join(config.home, 'audit'));
+}
 
 /** All activities the worker registers, wired to the configured adapters. */
 export function createActivities(config: PavedConfig) {
   return {
-    ...createSmokeActivities({
-      docker: dockerClient(config),
-      registry: new RegistryClient(config.registry.address),
-    }),
+    ...createSmokeActivities({ docker: dockerClient(config), registry: new RegistryClient(config.registry.address) }),
+    // The policy is read on every validation so a platform change applies to the next release.
+    ...createValidateActivities({ store: packageStore(config), policy: () => loadPolicy() }),
+    ...createAuditActivities(auditStore(config)),
   };
 }

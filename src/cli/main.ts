@@ -3,12 +3,20 @@ import { PavedError } from '../domain/errors.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerReleaseCommand } from './commands/release.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerReviewCommands } from './commands/reviews.js';
+import { registerAuditCommand } from './commands/audit.js';
 
 const program = new Command('paved')
   .description('paved: the paved road from notebook to production for ML models')
   .showHelpAfterError()
   .exitOverride();
 
+registerReleaseCommand(program);
+registerStatusCommand(program);
+registerReviewCommands(program);
+registerAuditCommand(program);
 registerStackCommands(program);
 registerWorkerCommand(program);
 registerDemoCommand(program);

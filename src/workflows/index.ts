@@ -1,2 +1,3 @@
 // Every workflow the worker registers. The bundler starts here.
+export { release } from './release.js';
 export { stackSmoke } from './smoke.js';

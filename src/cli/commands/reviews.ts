@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { loadConfig } from '../../adapters/config-loader.js';
+import { workflowUiUrl } from '../../adapters/temporal-connection.js';
+import { PavedError } from '../../domain/errors.js';
+import { workflowIdFor, type ReviewDecision, type ReviewResult } from '../../domain/release.js';
+import { auditQuery, PavedStage, reviewUpdate, stateQuery } from '../../workflows/definitions.js';
+import { releaseRef, withClient } from '../client.js';
+import { resolveIdentity } from '../identity.js';
+import { renderTable } from '../table.js';
+
+interface PendingRow {
+  release: string;
+  owner: string;
+  reviewers: string[];
+  reasons: string[];
+  since: string;
+  deadline: string;
+  url: string;
+}
+
+async function pendingReviews(client: Client, config: ReturnType<typeof loadConfig>): Promise<PendingRow[]> {
+  const rows: PendingRow[] = [];
+  const query = `${PavedStage.name} = "review" AND ExecutionStatus = "Running"`;
+  for await (const wf of client.workflow.list({ query })) {
+    const state = await client.workflow.getHandle(wf.workflowId).query(stateQuery).catch(() => undefined);
+    if (!state?.pendingReview) continue;
+    rows.push({
+      release: `${state.model}/${state.version}`,
+      owner: state.pendingReview.owner,
+      reviewers: state.pendingReview.reviewers,
+      reasons: state.pendingReview.reasons.map((r) => r.message),
+      since: state.pendingReview.since,
+      deadline: state.pendingReview.deadline,
+      url: workflowUiUrl(config, wf.workflowId),
+    });
+  }
+  return rows;
+}
+
+/** Sends a review; a repeat of a decision already made is answered from the record. */
+async function review(client: Client, ref: string, decision: ReviewDecision, reviewer: string, comment?: string): Promise<ReviewResult> {
+  const { model, version } = releaseRef(ref);
+  const handle = client.workflow.getHandle(workflowIdFor(model, version));
+  try {
+    return await handle.executeUpdate(reviewUpdate, {
+      args: [{ decision, reviewer, comment }],
+      // Same reviewer, same decision, same update: Temporal answers a retry with the first result.
+      updateId: `review/${reviewer}/${decision}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new PavedError(`review refused: ${err.cause?.message ?? err.message}`);
+    // The release may have ended since (e.g. right after this reviewer's first approve):
+    // a repeat of the recorded decision gets that decision back.
+    const audit = await handle.query(auditQuery).catch(() => undefined);
+    if (!audit && err instanceof WorkflowNotFoundError) {
+      throw new PavedError(`no release ${model}/${version}. Fix: see \`paved reviews\` for pending ones`);
+    }
+    const earlier = audit?.find((e) => e.actor === reviewer && e.action === (decision === 'approve' ? 'review approved' : 'review rejected'));
+    if (earlier) return { decision, reviewer, comment: earlier.reason, at: earlier.at };
+    const state = await handle.query(stateQuery).catch(() => undefined);
+    if (state?.outcome) throw new PavedError(`review refused: release ${model}/${version} already ended: ${state.outcome.status} (${state.outcome.reason})`);
+    throw err;
+  }
+}
+
+export function registerReviewCommands(program: Command): void {
+  program
+    .command('reviews')
+    .description('releases waiting for a human review, and why')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfig();
+      await withClient(config, async (client) => {
+        const rows = await pendingReviews(client, config);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        if (rows.length === 0) {
+          process.stdout.write('no reviews pending\n');
+          return;
+        }
+        process.stdout.write(
+          `${renderTable(
+            ['RELEASE', 'OWNER', 'REVIEWERS', 'DEADLINE', 'WHY'],
+            rows.map((r) => [r.release, r.owner, r.reviewers.join(','), r.deadline, r.reasons.join('; ')]),
+          )}\n`,
+        );
+      });
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    program
+      .command(decision)
+      .description(`${decision} a release waiting for review`)
+      .argument('<release>', '<model>/<version>')
+      .option('--as <user>', 'reviewer identity (default: PAVED_USER, then git user.email)')
+      .option('-m, --message <text>', 'comment for the audit trail')
+      .action(async (ref: string, opts: { as?: string; message?: string }) => {
+        const reviewer = resolveIdentity(opts.as);
+        if (!reviewer) throw new PavedError('who is reviewing? Fix: pass --as <email> or set PAVED_USER');
+        const config = loadConfig();
+        await withClient(config, async (client) => {
+          const result = await review(client, ref, decision, reviewer, opts.message);
+          process.stdout.write(`${ref}: ${result.decision === 'approve' ? 'approved' : 'rejected'} by ${result.reviewer} at ${result.at}\n`);
+        });
+      });
+  }
+}

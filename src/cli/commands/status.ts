@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../../adapters/config-loader.js';
+import { workflowUiUrl } from '../../adapters/temporal-connection.js';
+import type { PavedConfig } from '../../domain/config.js';
+import { PavedError } from '../../domain/errors.js';
+import { parseReleaseRef, workflowIdFor } from '../../domain/release.js';
+import { PavedStage, stateQuery, type ReleaseState } from '../../workflows/definitions.js';
+import { renderTable } from '../table.js';
+import { withClient } from '../client.js';
+
+async function releaseState(client: Client, model: string, version: string): Promise<ReleaseState> {
+  try {
+    return await client.workflow.getHandle(workflowIdFor(model, version)).query(stateQuery);
+  } catch (err) {
+    throw new PavedError(`no release ${model}/${version} answers (${(err as Error).message}). Fix: check the name with \`paved status ${model}\`; a worker must be running.`);
+  }
+}
+
+function describeState(config: PavedConfig, s: ReleaseState): string {
+  const lines = [
+    `${s.model}/${s.version}  owner ${s.owner ?? '?'}  stage ${s.stage}${s.outcome ? `  outcome ${s.outcome.status} (exit ${s.outcome.exitCode})` : ''}`,
+    ...s.stages.map((st) => `  ${st.stage.padEnd(12)} ${st.verdict.padEnd(12)} ${st.summary}`),
+  ];
+  if (s.pendingReview) lines.push(`  review pending: ${s.pendingReview.reviewers.join(' or ')}, deadline ${s.pendingReview.deadline}`);
+  lines.push(`  ${s.details}`, `  ${workflowUiUrl(config, workflowIdFor(s.model, s.version))}`);
+  return lines.join('\n');
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('where a release stands, or the releases of a model')
+    .argument('<ref>', '<model> or <model>/<version>')
+    .option('--watch', 'refresh every 2 s until the release ends')
+    .option('--json', 'print as JSON')
+    .action(async (ref: string, opts: { watch?: boolean; json?: boolean }) => {
+      const config = loadConfig();
+      await withClient(config, async (client) => {
+        const one = parseReleaseRef(ref);
+        if (one) {
+          for (;;) {
+            const s = await releaseState(client, one.model, one.version);
+            process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : `${describeState(config, s)}\n`);
+            if (!opts.watch || s.outcome) return;
+            await sleep(2000);
+          }
+        }
+        if (!/^[a-z][a-z0-9-]*$/.test(ref)) throw new PavedError(`"${ref}" is not a model name. Fix: use <model> or <model>/<version>`);
+        const rows: Array<Record<string, string>> = [];
+        for await (const wf of client.workflow.list({ query: `PavedModel = "${ref}"` })) {
+          const stage = wf.typedSearchAttributes.get(PavedStage);
+          rows.push({ release: wf.workflowId.replace(/^release\//, ''), status: wf.status.name, stage: stage ?? '', started: wf.startTime.toISOString() });
+        }
+        if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+        else process.stdout.write(`${renderTable(['RELEASE', 'STATUS', 'STAGE', 'STARTED'], rows.map((r) => [r.release!, r.status!, r.stage!, r.started!]))}\n`);
+      });
+    });
+}

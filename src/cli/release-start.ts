@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { parse as parseYaml } from 'yaml';
+import { packageStore } from '../activities/index.js';
+import { packDirectory } from '../adapters/package-store.js';
+import type { PavedConfig } from '../domain/config.js';
+import { PavedError } from '../domain/errors.js';
+import { workflowIdFor, type ReleaseInput } from '../domain/release.js';
+import { PavedModel, PavedStage } from '../workflows/definitions.js';
+import type { release } from '../workflows/release.js';
+
+export interface StartedRelease {
+  handle: WorkflowHandle<typeof release>;
+  workflowId: string;
+  model: string;
+  version: string;
+  /** false when an earlier start with the same id was found and attached to. */
+  created: boolean;
+}
+
+/** Reads only what the client needs to name the release; the worker validates the rest. */
+function readNameAndOwner(dir: string): { name: string; owner?: string } {
+  const file = path.join(dir, 'paved.yaml');
+  if (!existsSync(file)) {
+    throw new PavedError(`${dir} has no paved.yaml. Fix: run \`paved init\` there, or point at a model package directory.`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new PavedError(`${file}: not valid YAML (${(err as Error).message.split('\n')[0]}). Fix: correct the syntax.`);
+  }
+  const doc = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  if (typeof doc.name !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(doc.name)) {
+    throw new PavedError(
+      `${file}: name: must be lowercase letters, digits and dashes (got ${JSON.stringify(doc.name)}). Fix: e.g. name: arrests`,
+    );
+  }
+  return { name: doc.name, owner: typeof doc.owner === 'string' ? doc.owner : undefined };
+}
+
+/**
+ * Packs the directory, puts it in the artifact store and starts (or finds) the
+ * release `release/<model>/<version>`. The same content is the same version, and
+ * the same id never starts twice: CI retries attach to the existing release.
+ */
+export async function startRelease(
+  client: Client,
+  config: PavedConfig,
+  dir: string,
+  opts: { version?: string; requestedBy: string },
+): Promise<StartedRelease> {
+  const { name, owner } = readNameAndOwner(dir);
+  const tarball = await packDirectory(dir);
+  const ref = await packageStore(config).put(tarball);
+  const version = opts.version ?? ref.digest.slice('sha256:'.length, 'sha256:'.length + 12);
+  if (!/^[A-Za-z0-9._-]+$/.test(version)) {
+    throw new PavedError(`--version "${version}": use letters, digits, dots, dashes or underscores. Fix: e.g. --version 1.4.0`);
+  }
+  const workflowId = workflowIdFor(name, version);
+  const input: ReleaseInput = { model: name, version, package: ref, requestedBy: opts.requestedBy };
+  try {
+    const handle = await client.workflow.start<typeof release>('release', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: PavedModel, value: name },
+        { key: PavedStage, value: 'queued' },
+      ],
+      staticSummary: `${name} ${version}${owner ? ` by ${owner}` : ''}`,
+      staticDetails: [
+        `**model** ${name}  `,
+        `**version** ${version}  `,
+        `**owner** ${owner ?? 'unknown'}  `,
+        `**package** ${ref.digest}  `,
+        `**requested by** ${opts.requestedBy}`,
+      ].join('\n'),
+    });
+    return { handle, workflowId, model: name, version, created: true };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return { handle: client.workflow.getHandle<typeof release>(workflowId), workflowId, model: name, version, created: false };
+  }
+}

@@ -1,0 +1,114 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { REQUIREMENT, rolloutSchema, type Manifest } from './manifest.js';
+import { findingsFromZod, type Finding } from './schema-errors.js';
+
+/** `policy/platform.yaml`: what the platform team decides for every model. */
+export const PolicySchema = z.strictObject({
+  templates: z.array(z.string().min(1)).min(1, 'must list at least one template'),
+  approvedLibraries: z.record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a package name'),
+    z.string().refine((r) => semver.validRange(r) !== null, 'must be a version range like ">=1.5 <2" or "1.9.1"'),
+  ),
+  teams: z.record(
+    z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a team name'),
+    z.strictObject({ reviewers: z.array(z.email()).min(1, 'a team needs at least one reviewer') }),
+  ),
+  review: z.strictObject({ deadline: durationSchema }),
+  budgets: z.strictObject({
+    p50_ms: z.number().positive(),
+    p99_ms: z.number().positive(),
+    error_rate: z.number().min(0).max(1),
+  }),
+  rollout: rolloutSchema,
+});
+
+export type Policy = z.infer<typeof PolicySchema>;
+
+const HINTS: Record<string, string> = {
+  templates: 'list the golden-path templates, e.g. [python-sklearn]',
+  approvedLibraries: 'map package names to version ranges, e.g. scikit-learn: "1.9.1"',
+  teams: 'map team names to reviewers, e.g. risk: {reviewers: [bob@example.com]}',
+  'review.deadline': 'give how long a review may wait, e.g. 72h',
+};
+
+export function parsePolicy(data: unknown): { ok: true; policy: Policy } | { ok: false; findings: Finding[] } {
+  const parsed = PolicySchema.safeParse(data);
+  if (parsed.success) return { ok: true, policy: parsed.data };
+  return { ok: false, findings: findingsFromZod(parsed.error, HINTS, 'see policy/platform.yaml in the paved repository') };
+}
+
+export type PackagePath = 'golden' | 'off-path';
+
+export interface PolicyDecision {
+  path: PackagePath;
+  /** Stops the release: the package cannot be released as it is. */
+  refusals: Finding[];
+  /** Off the golden path: releasable after a human review. */
+  reviewReasons: Finding[];
+  reviewers: string[];
+  reviewDeadline: string;
+}
+
+/**
+ * Pure: checks a valid manifest against the platform policy. Unknown libraries
+ * and versions outside the approved range are off-path (review required), an
+ * unknown team or template is refused.
+ */
+export function decidePath(manifest: Manifest, policy: Policy): PolicyDecision {
+  const refusals: Finding[] = [];
+  const reviewReasons: Finding[] = [];
+  const team = policy.teams[manifest.team];
+  if (!team) {
+    refusals.push({
+      code: 'unknown-team',
+      field: 'team',
+      message: `team "${manifest.team}" is not in the platform policy`,
+      fix: `use one of ${Object.keys(policy.teams).join(', ')}, or ask the platform team to add yours`,
+    });
+  }
+  if (!policy.templates.includes(manifest.template)) {
+    refusals.push({
+      code: 'unknown-template',
+      field: 'template',
+      message: `template "${manifest.template}" is not a golden-path template`,
+      fix: `use one of ${policy.templates.join(', ')}`,
+    });
+  }
+  manifest.requirements.forEach((req, i) => {
+    const [, name, version] = REQUIREMENT.exec(req)!;
+    const key = Object.keys(policy.approvedLibraries).find((k) => normalize(k) === normalize(name!));
+    if (!key) {
+      reviewReasons.push({
+        code: 'unapproved-library',
+        field: `requirements[${i}]`,
+        message: `${name} is not an approved library`,
+        fix: 'use approved libraries only, or wait for a reviewer to approve this release',
+      });
+      return;
+    }
+    const range = policy.approvedLibraries[key]!;
+    const v = semver.coerce(version!);
+    if (!v || !semver.satisfies(v, range)) {
+      reviewReasons.push({
+        code: 'unapproved-version',
+        field: `requirements[${i}]`,
+        message: `${name}==${version} is outside the approved range ${range}`,
+        fix: `pin a version in ${range}, or wait for a reviewer to approve this release`,
+      });
+    }
+  });
+  return {
+    path: reviewReasons.length > 0 ? 'off-path' : 'golden',
+    refusals,
+    reviewReasons,
+    reviewers: team?.reviewers ?? [],
+    reviewDeadline: policy.review.deadline,
+  };
+}
+
+/** PEP 503 name normalization: Scikit_Learn and scikit-learn are the same package. */
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}

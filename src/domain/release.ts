@@ -1,0 +1,113 @@
+/**
+ * The release's vocabulary, shared by workflow, activities and the CLI. Pure types
+ * and functions only: workflow code imports this.
+ */
+import type { Finding } from './schema-errors.js';
+
+/** Every stage of DESIGN.md in order. Only the built ones run; see workflows/release.ts. */
+export const STAGES = ['validate', 'containerize', 'bind', 'shadow', 'bias', 'review', 'rollout'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** What a stage concluded. needs-review lets the release go on to the review stage. */
+export type Verdict =
+  | { kind: 'pass' }
+  | { kind: 'needs-review'; reasons: Finding[] }
+  | { kind: 'fail'; reason: string; findings?: Finding[] };
+
+export interface StageOutcome<O = unknown> {
+  stage: StageName;
+  verdict: Verdict;
+  output: O;
+  /** One line for people: the CLI and the Temporal UI details show it. */
+  summary: string;
+}
+
+export interface PackageRef {
+  /** sha256:<hex> of the package tarball. */
+  digest: string;
+  /** Where the artifact store keeps it, e.g. file:///…/packages/sha256-….tar.gz */
+  uri: string;
+}
+
+export interface ReleaseInput {
+  model: string;
+  version: string;
+  package: PackageRef;
+  requestedBy: string;
+}
+
+export type ReleaseStatus = 'released' | 'stopped' | 'rejected' | 'expired' | 'rolled-back' | 'failed';
+
+export interface ReleaseOutcome {
+  status: ReleaseStatus;
+  /** The exit code of `paved release --wait`. */
+  exitCode: number;
+  /** One sentence a person can act on. */
+  reason: string;
+  stage: StageName | 'done';
+}
+
+const EXIT: Record<ReleaseStatus, number> = {
+  released: 0,
+  stopped: 2,
+  rejected: 3,
+  expired: 3,
+  'rolled-back': 4,
+  failed: 1,
+};
+
+export function outcome(status: ReleaseStatus, stage: StageName | 'done', reason: string): ReleaseOutcome {
+  return { status, exitCode: EXIT[status], reason, stage };
+}
+
+export function workflowIdFor(model: string, version: string): string {
+  return `release/${model}/${version}`;
+}
+
+/** "arrests/3f2a…" → { model, version }; the CLI's way of naming a release. */
+export function parseReleaseRef(ref: string): { model: string; version: string } | undefined {
+  const m = /^([a-z][a-z0-9-]*)\/([A-Za-z0-9._-]+)$/.exec(ref);
+  return m ? { model: m[1]!, version: m[2]! } : undefined;
+}
+
+export type ReviewDecision = 'approve' | 'reject';
+
+export interface ReviewRequest {
+  decision: ReviewDecision;
+  reviewer: string;
+  comment?: string;
+}
+
+export interface ReviewResult {
+  decision: ReviewDecision;
+  reviewer: string;
+  comment?: string;
+  at: string;
+}
+
+export interface PendingReview {
+  reasons: Finding[];
+  reviewers: string[];
+  owner: string;
+  since: string;
+  deadline: string;
+}
+
+/** Pure: why a review request is refused, or undefined when it may proceed. */
+export function reviewRefusal(
+  req: ReviewRequest,
+  ctx: { pending?: PendingReview; decided?: ReviewResult; owner?: string; reviewers: string[] },
+): string | undefined {
+  if (req.decision !== 'approve' && req.decision !== 'reject') return `decision must be approve or reject, not "${String(req.decision)}"`;
+  if (!req.reviewer) return 'a review needs the reviewer\'s identity (--as or PAVED_USER)';
+  if (ctx.decided) {
+    if (ctx.decided.reviewer === req.reviewer && ctx.decided.decision === req.decision) return undefined;
+    return `this release was already ${ctx.decided.decision === 'approve' ? 'approved' : 'rejected'} by ${ctx.decided.reviewer}`;
+  }
+  if (!ctx.pending) return 'no review is pending for this release';
+  if (req.reviewer === ctx.pending.owner) return `${req.reviewer} owns this model and cannot review their own release`;
+  if (!ctx.pending.reviewers.includes(req.reviewer)) {
+    return `${req.reviewer} is not a reviewer for this team (allowed: ${ctx.pending.reviewers.join(', ')})`;
+  }
+  return undefined;
+}

@@ -1,0 +1,165 @@
+import {
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ReleaseActivities } from '../activities/index.js';
+import type { AuditEntry } from '../domain/audit.js';
+import {
+  outcome,
+  reviewRefusal,
+  type PendingReview,
+  type ReleaseInput,
+  type ReleaseOutcome,
+  type ReviewResult,
+  type StageName,
+  type StageOutcome,
+} from '../domain/release.js';
+import type { Finding } from '../domain/schema-errors.js';
+import { auditQuery, PavedModel, PavedStage, reviewUpdate, stateQuery, type ReleaseState } from './definitions.js';
+import { runValidate } from './stages/validate.js';
+
+const { exportAudit } = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 20, nonRetryableErrorTypes: ['AuditAppendOnlyError'] },
+  summary: 'export the audit trail',
+});
+
+/**
+ * One release of one model version: the stages of DESIGN.md in order, as far as
+ * they are built (today: validate, then review when a stage asks for it).
+ * The workflow holds the release's whole state; activities do all I/O.
+ */
+export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
+  const state: ReleaseState = {
+    model: input.model,
+    version: input.version,
+    owner: null,
+    stage: 'queued',
+    stages: [],
+    pendingReview: null,
+    review: null,
+    outcome: null,
+    details: 'queued',
+  };
+  const audit: AuditEntry[] = [];
+  const record = (entry: Omit<AuditEntry, 'seq' | 'at'>) =>
+    audit.push({ seq: audit.length + 1, at: new Date().toISOString(), ...entry });
+
+  const show = (details: string) => {
+    state.details = details;
+    setCurrentDetails(details);
+  };
+  const enter = (stage: StageName) => {
+    state.stage = stage;
+    upsertSearchAttributes([
+      { key: PavedModel, value: input.model },
+      { key: PavedStage, value: stage },
+    ]);
+    show(`${stage}: running`);
+  };
+
+  setHandler(stateQuery, () => state);
+  setHandler(auditQuery, () => audit);
+  setHandler(
+    reviewUpdate,
+    (req): ReviewResult => {
+      // A repeated identical decision gets the first answer back (CI and people retry).
+      if (state.review) return state.review;
+      const result: ReviewResult = { ...req, at: new Date().toISOString() };
+      state.review = result;
+      state.pendingReview = null;
+      record({
+        actor: req.reviewer,
+        action: req.decision === 'approve' ? 'review approved' : 'review rejected',
+        stage: 'review',
+        verdict: req.decision === 'approve' ? 'pass' : 'fail',
+        reason: req.comment,
+      });
+      return result;
+    },
+    {
+      validator: (req) => {
+        const refusal = reviewRefusal(req, {
+          pending: state.pendingReview ?? undefined,
+          decided: state.review ?? undefined,
+          reviewers: state.pendingReview?.reviewers ?? [],
+        });
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+
+  record({ actor: input.requestedBy, action: 'release requested', inputsDigest: input.package.digest });
+
+  const finish = async (result: ReleaseOutcome): Promise<ReleaseOutcome> => {
+    state.outcome = result;
+    state.stage = 'done';
+    state.pendingReview = null;
+    upsertSearchAttributes([{ key: PavedStage, value: result.status }]);
+    show(`${result.status}: ${result.reason}`);
+    record({ actor: 'paved', action: `release ${result.status}`, verdict: result.exitCode === 0 ? 'pass' : 'fail', reason: result.reason });
+    await exportAudit({ model: input.model, version: input.version, entries: audit });
+    // Let an in-flight review update reply before the run closes.
+    await condition(allHandlersFinished);
+    return result;
+  };
+
+  const stageDone = (o: StageOutcome) => {
+    state.stages.push({ stage: o.stage, verdict: o.verdict.kind, summary: o.summary });
+    record({
+      actor: 'paved',
+      action: `stage ${o.stage}`,
+      stage: o.stage,
+      inputsDigest: input.package.digest,
+      outputs: o.output,
+      verdict: o.verdict.kind,
+      reason: o.verdict.kind === 'fail' ? o.verdict.reason : o.verdict.kind === 'needs-review' ? o.verdict.reasons.map((r) => r.message).join('; ') : undefined,
+    });
+    show(`${o.stage}: ${o.summary}`);
+  };
+
+  const reviewReasons: Finding[] = [];
+
+  // validate
+  enter('validate');
+  const validated = await runValidate({ input });
+  stageDone(validated);
+  if (validated.verdict.kind === 'fail') return finish(outcome('stopped', 'validate', validated.verdict.reason));
+  if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
+  const manifest = validated.output.manifest!;
+  state.owner = manifest.owner;
+
+  // review, only when a stage asked for it
+  if (reviewReasons.length > 0) {
+    enter('review');
+    const deadline = validated.output.reviewDeadline ?? '72h';
+    const pending: PendingReview = {
+      reasons: reviewReasons,
+      reviewers: validated.output.reviewers,
+      owner: manifest.owner,
+      since: new Date().toISOString(),
+      deadline,
+    };
+    state.pendingReview = pending;
+    show(`review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`);
+    record({ actor: 'paved', action: 'review requested', stage: 'review', reason: reviewReasons.map((r) => r.message).join('; ') });
+    const answered = await condition(() => state.review !== null, deadline);
+    if (!answered) {
+      state.pendingReview = null;
+      return finish(outcome('expired', 'review', `no reviewer answered within ${deadline}; release again when a reviewer is available`));
+    }
+    const review = state.review!;
+    state.stages.push({ stage: 'review', verdict: review.decision === 'approve' ? 'pass' : 'fail', summary: `${review.decision}d by ${review.reviewer}` });
+    if (review.decision === 'reject') {
+      return finish(outcome('rejected', 'review', `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`));
+    }
+  }
+
+  const passed = state.stages.map((s) => s.stage).join(', ');
+  return finish(outcome('released', 'done', `passed ${passed} (${workflowInfo().workflowId})`));
+}

@@ -1,0 +1,6 @@
+import type { ReleaseInput } from '../../domain/release.js';
+
+/** What every stage sees: the release input. Stage outputs flow through the pipeline. */
+export interface StageContext {
+  input: ReleaseInput;
+}

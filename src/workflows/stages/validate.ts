@@ -1,0 +1,17 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { ReleaseActivities } from '../../activities/index.js';
+import type { StageOutcome } from '../../domain/release.js';
+import type { ValidateOutput } from '../../domain/validate.js';
+import type { StageContext } from './stage.js';
+
+// Validation reads a small file from the store: quick, and a missing package or a
+// broken policy will not fix itself by retrying.
+const { validatePackage } = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['PackageUnavailable', 'PolicyInvalid'] },
+  summary: 'validate the package against paved.yaml schema and platform policy',
+});
+
+export function runValidate(ctx: StageContext): Promise<StageOutcome<ValidateOutput>> {
+  return validatePackage({ model: ctx.input.model, package: ctx.input.package });
+}
