@@ -15,7 +15,9 @@ export default defineConfig({
         test: {
           name: 'workflows',
           include: ['test/workflows/**/*.test.ts'],
-          globalSetup: ['test/support/python-env-setup.ts'],
+          // Release workflow tests use Workflow Updates and search attributes: they run on
+          // the stack's dev server; timer-only tests use the time-skipping server.
+          globalSetup: ['test/support/python-env-setup.ts', 'test/support/stack-setup.ts'],
           setupFiles: ['test/support/quiet-runtime.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -23,7 +23,10 @@ export function auditStore(config: PavedConfig): LocalAuditStore {
 /** All activities the worker registers, wired to the configured adapters. */
 export function createActivities(config: PavedConfig) {
   return {
-    ...createSmokeActivities({ docker: dockerClient(config), registry: new RegistryClient(config.registry.address) }),
+    ...createSmokeActivities({
+      docker: dockerClient(config),
+      registry: new RegistryClient(config.registry.address),
+    }),
     // The policy is read on every validation so a platform change applies to the next release.
     ...createValidateActivities({ store: packageStore(config), policy: () => loadPolicy() }),
     ...createAuditActivities(auditStore(config)),

@@ -11,7 +11,10 @@ export interface ValidateActivities {
   validatePackage(input: { model: string; package: PackageRef }): Promise<StageOutcome<ValidateOutput>>;
 }
 
-export function createValidateActivities(deps: { store: PackageStore; policy: () => Policy }): ValidateActivities {
+export function createValidateActivities(deps: {
+  store: PackageStore;
+  policy: () => Policy;
+}): ValidateActivities {
   return {
     async validatePackage({ model, package: ref }) {
       let tarball: string;
@@ -28,21 +31,48 @@ export function createValidateActivities(deps: { store: PackageStore; policy: ()
       }
       const raw = await readFileFromPackage(tarball, 'paved.yaml');
       if (!raw) {
-        return validateOutcome(ref.digest, model, {
-          findings: [{ code: 'missing-manifest', field: 'paved.yaml', message: 'the package has no paved.yaml at its root', fix: 'run `paved init` or copy examples/arrests/paved.yaml' }],
-        }, (m) => decidePath(m, policy));
+        return validateOutcome(
+          ref.digest,
+          model,
+          {
+            findings: [
+              {
+                code: 'missing-manifest',
+                field: 'paved.yaml',
+                message: 'the package has no paved.yaml at its root',
+                fix: 'run `paved init` or copy examples/arrests/paved.yaml',
+              },
+            ],
+          },
+          (m) => decidePath(m, policy),
+        );
       }
       let data: unknown;
       try {
         data = parseYaml(raw.toString('utf8'));
       } catch (err) {
-        return validateOutcome(ref.digest, model, {
-          findings: [{ code: 'invalid-yaml', field: 'paved.yaml', message: `is not valid YAML (${(err as Error).message.split('\n')[0]})`, fix: 'correct the YAML syntax' }],
-        }, (m) => decidePath(m, policy));
+        return validateOutcome(
+          ref.digest,
+          model,
+          {
+            findings: [
+              {
+                code: 'invalid-yaml',
+                field: 'paved.yaml',
+                message: `is not valid YAML (${(err as Error).message.split('\n')[0]})`,
+                fix: 'correct the YAML syntax',
+              },
+            ],
+          },
+          (m) => decidePath(m, policy),
+        );
       }
       const result = parseManifest(data);
-      return validateOutcome(ref.digest, model, result.ok ? { manifest: result.manifest } : { findings: result.findings }, (m) =>
-        decidePath(m, policy),
+      return validateOutcome(
+        ref.digest,
+        model,
+        result.ok ? { manifest: result.manifest } : { findings: result.findings },
+        (m) => decidePath(m, policy),
       );
     },
   };

@@ -13,7 +13,9 @@ export interface AuditStore {
 
 export class AuditAppendOnlyError extends Error {
   constructor(file: string) {
-    super(`audit ${file} already holds entries that the new export does not start with; refusing to rewrite history`);
+    super(
+      `audit ${file} already holds entries that the new export does not start with; refusing to rewrite history`,
+    );
     this.name = 'AuditAppendOnlyError';
   }
 }

@@ -45,7 +45,8 @@ export class LocalPackageStore implements PackageStore {
     const file = ref.uri.startsWith('file:') ? fileURLToPath(ref.uri) : this.pathFor(ref.digest);
     if (!existsSync(file)) throw new Error(`package ${ref.digest} is not in the store (${file})`);
     const actual = sha256(await readFile(file));
-    if (actual !== ref.digest) throw new Error(`package ${file} is corrupt: digest ${actual}, expected ${ref.digest}`);
+    if (actual !== ref.digest)
+      throw new Error(`package ${file} is corrupt: digest ${actual}, expected ${ref.digest}`);
     return file;
   }
 }
@@ -53,7 +54,9 @@ export class LocalPackageStore implements PackageStore {
 /** Every entry below root, sorted, relative: a stable pack order. Links are not followed. */
 function listTree(root: string, rel = ''): string[] {
   const out: string[] = [];
-  const entries = readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   for (const entry of entries) {
     if (SKIPPED.has(entry.name)) continue;
     const r = rel ? `${rel}/${entry.name}` : entry.name;
@@ -73,13 +76,20 @@ const SKIPPED = new Set(['.git', '__pycache__', '.ipynb_checkpoints', '.DS_Store
 export async function packDirectory(dir: string): Promise<Buffer> {
   const files = listTree(dir);
   const chunks: Buffer[] = [];
-  const stream = tar.c({ cwd: dir, gzip: { level: 9 }, portable: true, noMtime: true, noDirRecurse: true }, files);
+  const stream = tar.c(
+    { cwd: dir, gzip: { level: 9 }, portable: true, noMtime: true, noDirRecurse: true },
+    files,
+  );
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
 }
 
 /** Reads one file from a package tarball without unpacking the rest. */
-export async function readFileFromPackage(tarball: string, name: string, maxBytes = 1 << 20): Promise<Buffer | undefined> {
+export async function readFileFromPackage(
+  tarball: string,
+  name: string,
+  maxBytes = 1 << 20,
+): Promise<Buffer | undefined> {
   let found: Buffer | undefined;
   await new Promise<void>((resolve, reject) => {
     const parser = new tar.Parser({

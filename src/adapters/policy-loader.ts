@@ -15,7 +15,9 @@ export function loadPolicy(file = process.env.PAVED_POLICY || DEFAULT_POLICY_PAT
   try {
     data = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new PolicyError(`${file}: cannot be read as YAML (${(err as Error).message.split('\n')[0]}). Fix: correct the file.`);
+    throw new PolicyError(
+      `${file}: cannot be read as YAML (${(err as Error).message.split('\n')[0]}). Fix: correct the file.`,
+    );
   }
   const parsed = parsePolicy(data);
   if (!parsed.ok) throw new PolicyError(parsed.findings.map((f) => formatFinding(file, f)).join('\n'));

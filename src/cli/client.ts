@@ -23,6 +23,9 @@ export async function withClient<T>(config: PavedConfig, fn: (client: Client) =>
 
 export function releaseRef(ref: string): { model: string; version: string } {
   const parsed = parseReleaseRef(ref);
-  if (!parsed) throw new PavedError(`"${ref}" is not a release. Fix: name it as <model>/<version>, e.g. arrests/3f2a1b9c0d4e`);
+  if (!parsed)
+    throw new PavedError(
+      `"${ref}" is not a release. Fix: name it as <model>/<version>, e.g. arrests/3f2a1b9c0d4e`,
+    );
   return parsed;
 }

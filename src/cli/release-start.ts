@@ -23,13 +23,17 @@ export interface StartedRelease {
 function readNameAndOwner(dir: string): { name: string; owner?: string } {
   const file = path.join(dir, 'paved.yaml');
   if (!existsSync(file)) {
-    throw new PavedError(`${dir} has no paved.yaml. Fix: run \`paved init\` there, or point at a model package directory.`);
+    throw new PavedError(
+      `${dir} has no paved.yaml. Fix: run \`paved init\` there, or point at a model package directory.`,
+    );
   }
   let data: unknown;
   try {
     data = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new PavedError(`${file}: not valid YAML (${(err as Error).message.split('\n')[0]}). Fix: correct the syntax.`);
+    throw new PavedError(
+      `${file}: not valid YAML (${(err as Error).message.split('\n')[0]}). Fix: correct the syntax.`,
+    );
   }
   const doc = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
   if (typeof doc.name !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(doc.name)) {
@@ -56,7 +60,9 @@ export async function startRelease(
   const ref = await packageStore(config).put(tarball);
   const version = opts.version ?? ref.digest.slice('sha256:'.length, 'sha256:'.length + 12);
   if (!/^[A-Za-z0-9._-]+$/.test(version)) {
-    throw new PavedError(`--version "${version}": use letters, digits, dots, dashes or underscores. Fix: e.g. --version 1.4.0`);
+    throw new PavedError(
+      `--version "${version}": use letters, digits, dots, dashes or underscores. Fix: e.g. --version 1.4.0`,
+    );
   }
   const workflowId = workflowIdFor(name, version);
   const input: ReleaseInput = { model: name, version, package: ref, requestedBy: opts.requestedBy };
@@ -83,6 +89,12 @@ export async function startRelease(
     return { handle, workflowId, model: name, version, created: true };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return { handle: client.workflow.getHandle<typeof release>(workflowId), workflowId, model: name, version, created: false };
+    return {
+      handle: client.workflow.getHandle<typeof release>(workflowId),
+      workflowId,
+      model: name,
+      version,
+      created: false,
+    };
   }
 }

@@ -20,10 +20,15 @@ export async function waitForRelease(
   opts: { json: boolean; pollMs?: number },
 ): Promise<ReleaseOutcome> {
   const tty = !opts.json && process.stderr.isTTY;
-  const spinner: Ora | undefined = tty ? ora({ stream: process.stderr }).start('waiting for a worker') : undefined;
+  const spinner: Ora | undefined = tty
+    ? ora({ stream: process.stderr }).start('waiting for a worker')
+    : undefined;
   const emit = (e: ReleaseEvent, human: string) => {
     if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-    else if (spinner) spinner.stopAndPersist({ symbol: e.event === 'stage' && e.verdict === 'fail' ? '✖' : '✔', text: human }).start();
+    else if (spinner)
+      spinner
+        .stopAndPersist({ symbol: e.event === 'stage' && e.verdict === 'fail' ? '✖' : '✔', text: human })
+        .start();
     else process.stderr.write(`${human}\n`);
   };
   let shown = 0;
@@ -37,7 +42,12 @@ export async function waitForRelease(
       reviewShown = true;
       const p = state.pendingReview;
       emit(
-        { event: 'review-pending', reviewers: p.reviewers, reasons: p.reasons.map((r) => r.message), deadline: p.deadline },
+        {
+          event: 'review-pending',
+          reviewers: p.reviewers,
+          reasons: p.reasons.map((r) => r.message),
+          deadline: p.deadline,
+        },
         `review: waiting for ${p.reviewers.join(' or ')} (within ${p.deadline}): ${p.reasons.map((r) => r.message).join('; ')}`,
       );
     }
@@ -56,12 +66,14 @@ export async function waitForRelease(
   try {
     final = await result;
   } catch (err) {
-    const cause = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+    const cause =
+      err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
     final = outcome('failed', 'done', `the release workflow failed: ${cause}`);
   }
   const state = await handle.query(stateQuery).catch(() => undefined);
   if (state) report(state);
   spinner?.stop();
-  if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'done', outcome: final } satisfies ReleaseEvent)}\n`);
+  if (opts.json)
+    process.stdout.write(`${JSON.stringify({ event: 'done', outcome: final } satisfies ReleaseEvent)}\n`);
   return final;
 }

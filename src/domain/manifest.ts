@@ -17,7 +17,12 @@ export const REQUIREMENT = /^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-
 
 export const rolloutSchema = z.strictObject({
   steps: z
-    .array(z.number().min(1, 'each step is a traffic percentage from 1 to 100').max(100, 'each step is a traffic percentage from 1 to 100'))
+    .array(
+      z
+        .number()
+        .min(1, 'each step is a traffic percentage from 1 to 100')
+        .max(100, 'each step is a traffic percentage from 1 to 100'),
+    )
     .min(1, 'needs at least one step')
     .refine((s) => s.every((v, i) => i === 0 || v > s[i - 1]!), 'steps must increase')
     .refine((s) => s[s.length - 1] === 100, 'the last step must be 100'),
@@ -28,8 +33,10 @@ export const ManifestSchema = z.strictObject({
   name: z
     .string({ error: 'is required' })
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
-  owner: z.email({ error: 'must be the owner\'s e-mail address' }),
-  team: z.string({ error: 'is required' }).regex(/^[a-z][a-z0-9-]*$/, 'must be a team name from the platform policy'),
+  owner: z.email({ error: "must be the owner's e-mail address" }),
+  team: z
+    .string({ error: 'is required' })
+    .regex(/^[a-z][a-z0-9-]*$/, 'must be a team name from the platform policy'),
   description: z.string().optional(),
   template: z.string().default('python-sklearn'),
   artifact: relativePath,
@@ -37,7 +44,12 @@ export const ManifestSchema = z.strictObject({
     .array(z.string().regex(REQUIREMENT, 'must pin an exact version, like scikit-learn==1.9.1'))
     .default([]),
   inputs: z
-    .array(z.strictObject({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), dtype: z.enum(DTYPES) }))
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'),
+        dtype: z.enum(DTYPES),
+      }),
+    )
     .min(1, 'must list at least one model input'),
   budgets: z
     .strictObject({
@@ -87,7 +99,12 @@ export function parseManifest(data: unknown): ManifestParse {
     return {
       ok: false,
       findings: [
-        { code: 'invalid-document', field: '(document)', message: 'must be a YAML mapping of fields', fix: 'start from `paved init` or examples/arrests/paved.yaml' },
+        {
+          code: 'invalid-document',
+          field: '(document)',
+          message: 'must be a YAML mapping of fields',
+          fix: 'start from `paved init` or examples/arrests/paved.yaml',
+        },
       ],
     };
   }

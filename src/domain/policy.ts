@@ -9,7 +9,9 @@ export const PolicySchema = z.strictObject({
   templates: z.array(z.string().min(1)).min(1, 'must list at least one template'),
   approvedLibraries: z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a package name'),
-    z.string().refine((r) => semver.validRange(r) !== null, 'must be a version range like ">=1.5 <2" or "1.9.1"'),
+    z
+      .string()
+      .refine((r) => semver.validRange(r) !== null, 'must be a version range like ">=1.5 <2" or "1.9.1"'),
   ),
   teams: z.record(
     z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a team name'),
@@ -33,10 +35,15 @@ const HINTS: Record<string, string> = {
   'review.deadline': 'give how long a review may wait, e.g. 72h',
 };
 
-export function parsePolicy(data: unknown): { ok: true; policy: Policy } | { ok: false; findings: Finding[] } {
+export function parsePolicy(
+  data: unknown,
+): { ok: true; policy: Policy } | { ok: false; findings: Finding[] } {
   const parsed = PolicySchema.safeParse(data);
   if (parsed.success) return { ok: true, policy: parsed.data };
-  return { ok: false, findings: findingsFromZod(parsed.error, HINTS, 'see policy/platform.yaml in the paved repository') };
+  return {
+    ok: false,
+    findings: findingsFromZod(parsed.error, HINTS, 'see policy/platform.yaml in the paved repository'),
+  };
 }
 
 export type PackagePath = 'golden' | 'off-path';

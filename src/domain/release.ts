@@ -98,14 +98,16 @@ export function reviewRefusal(
   req: ReviewRequest,
   ctx: { pending?: PendingReview; decided?: ReviewResult; owner?: string; reviewers: string[] },
 ): string | undefined {
-  if (req.decision !== 'approve' && req.decision !== 'reject') return `decision must be approve or reject, not "${String(req.decision)}"`;
-  if (!req.reviewer) return 'a review needs the reviewer\'s identity (--as or PAVED_USER)';
+  if (req.decision !== 'approve' && req.decision !== 'reject')
+    return `decision must be approve or reject, not "${String(req.decision)}"`;
+  if (!req.reviewer) return "a review needs the reviewer's identity (--as or PAVED_USER)";
   if (ctx.decided) {
     if (ctx.decided.reviewer === req.reviewer && ctx.decided.decision === req.decision) return undefined;
     return `this release was already ${ctx.decided.decision === 'approve' ? 'approved' : 'rejected'} by ${ctx.decided.reviewer}`;
   }
   if (!ctx.pending) return 'no review is pending for this release';
-  if (req.reviewer === ctx.pending.owner) return `${req.reviewer} owns this model and cannot review their own release`;
+  if (req.reviewer === ctx.pending.owner)
+    return `${req.reviewer} owns this model and cannot review their own release`;
   if (!ctx.pending.reviewers.includes(req.reviewer)) {
     return `${req.reviewer} is not a reviewer for this team (allowed: ${ctx.pending.reviewers.join(', ')})`;
   }

@@ -14,7 +14,10 @@ export function fieldPattern(path: readonly PropertyKey[]): string {
 }
 
 export function fieldName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
 }
 
 /** Turns zod issues into findings, each with a fix taken from the document's hint table. */

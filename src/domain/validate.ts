@@ -27,11 +27,22 @@ export function validateOutcome(
   parsed: { manifest: Manifest } | { findings: Finding[] },
   decide: (m: Manifest) => PolicyDecision,
 ): StageOutcome<ValidateOutput> {
-  const base = { packageDigest, manifest: null, path: null, reviewReasons: [], reviewers: [], reviewDeadline: null };
+  const base = {
+    packageDigest,
+    manifest: null,
+    path: null,
+    reviewReasons: [],
+    reviewers: [],
+    reviewDeadline: null,
+  };
   if ('findings' in parsed) {
     return {
       stage: 'validate',
-      verdict: { kind: 'fail', reason: `paved.yaml is invalid: ${sentence(parsed.findings)}`, findings: parsed.findings },
+      verdict: {
+        kind: 'fail',
+        reason: `paved.yaml is invalid: ${sentence(parsed.findings)}`,
+        findings: parsed.findings,
+      },
       output: { ...base, refusals: parsed.findings },
       summary: `refused: ${parsed.findings.length} problem(s) in paved.yaml`,
     };
@@ -59,7 +70,11 @@ export function validateOutcome(
   if (refusals.length > 0) {
     return {
       stage: 'validate',
-      verdict: { kind: 'fail', reason: `the package cannot be released: ${sentence(refusals)}`, findings: refusals },
+      verdict: {
+        kind: 'fail',
+        reason: `the package cannot be released: ${sentence(refusals)}`,
+        findings: refusals,
+      },
       output,
       summary: `refused: ${refusals.length} problem(s)`,
     };
@@ -72,5 +87,10 @@ export function validateOutcome(
       summary: `off the golden path: ${decision.reviewReasons.map((r) => r.message).join('; ')}`,
     };
   }
-  return { stage: 'validate', verdict: { kind: 'pass' }, output, summary: `golden path, template ${m.template}` };
+  return {
+    stage: 'validate',
+    verdict: { kind: 'pass' },
+    output,
+    summary: `golden path, template ${m.template}`,
+  };
 }

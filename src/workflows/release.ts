@@ -20,7 +20,14 @@ import {
   type StageOutcome,
 } from '../domain/release.js';
 import type { Finding } from '../domain/schema-errors.js';
-import { auditQuery, PavedModel, PavedStage, reviewUpdate, stateQuery, type ReleaseState } from './definitions.js';
+import {
+  auditQuery,
+  PavedModel,
+  PavedStage,
+  reviewUpdate,
+  stateQuery,
+  type ReleaseState,
+} from './definitions.js';
 import { runValidate } from './stages/validate.js';
 
 const { exportAudit } = proxyActivities<ReleaseActivities>({
@@ -102,7 +109,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     state.pendingReview = null;
     upsertSearchAttributes([{ key: PavedStage, value: result.status }]);
     show(`${result.status}: ${result.reason}`);
-    record({ actor: 'paved', action: `release ${result.status}`, verdict: result.exitCode === 0 ? 'pass' : 'fail', reason: result.reason });
+    record({
+      actor: 'paved',
+      action: `release ${result.status}`,
+      verdict: result.exitCode === 0 ? 'pass' : 'fail',
+      reason: result.reason,
+    });
     await exportAudit({ model: input.model, version: input.version, entries: audit });
     // Let an in-flight review update reply before the run closes.
     await condition(allHandlersFinished);
@@ -118,7 +130,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       inputsDigest: input.package.digest,
       outputs: o.output,
       verdict: o.verdict.kind,
-      reason: o.verdict.kind === 'fail' ? o.verdict.reason : o.verdict.kind === 'needs-review' ? o.verdict.reasons.map((r) => r.message).join('; ') : undefined,
+      reason:
+        o.verdict.kind === 'fail'
+          ? o.verdict.reason
+          : o.verdict.kind === 'needs-review'
+            ? o.verdict.reasons.map((r) => r.message).join('; ')
+            : undefined,
     });
     show(`${o.stage}: ${o.summary}`);
   };
@@ -129,7 +146,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   enter('validate');
   const validated = await runValidate({ input });
   stageDone(validated);
-  if (validated.verdict.kind === 'fail') return finish(outcome('stopped', 'validate', validated.verdict.reason));
+  if (validated.verdict.kind === 'fail')
+    return finish(outcome('stopped', 'validate', validated.verdict.reason));
   if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
   const manifest = validated.output.manifest!;
   state.owner = manifest.owner;
@@ -146,17 +164,40 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       deadline,
     };
     state.pendingReview = pending;
-    show(`review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`);
-    record({ actor: 'paved', action: 'review requested', stage: 'review', reason: reviewReasons.map((r) => r.message).join('; ') });
+    show(
+      `review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`,
+    );
+    record({
+      actor: 'paved',
+      action: 'review requested',
+      stage: 'review',
+      reason: reviewReasons.map((r) => r.message).join('; '),
+    });
     const answered = await condition(() => state.review !== null, deadline);
     if (!answered) {
       state.pendingReview = null;
-      return finish(outcome('expired', 'review', `no reviewer answered within ${deadline}; release again when a reviewer is available`));
+      return finish(
+        outcome(
+          'expired',
+          'review',
+          `no reviewer answered within ${deadline}; release again when a reviewer is available`,
+        ),
+      );
     }
     const review = state.review!;
-    state.stages.push({ stage: 'review', verdict: review.decision === 'approve' ? 'pass' : 'fail', summary: `${review.decision}d by ${review.reviewer}` });
+    state.stages.push({
+      stage: 'review',
+      verdict: review.decision === 'approve' ? 'pass' : 'fail',
+      summary: `${review.decision}d by ${review.reviewer}`,
+    });
     if (review.decision === 'reject') {
-      return finish(outcome('rejected', 'review', `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`));
+      return finish(
+        outcome(
+          'rejected',
+          'review',
+          `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`,
+        ),
+      );
     }
   }
 

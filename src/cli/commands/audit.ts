@@ -19,10 +19,16 @@ export function registerAuditCommand(program: Command): void {
       const config = loadConfig();
       // Live from the workflow while Temporal has it; from the exported file after retention.
       const live = await withClient(config, (client) =>
-        client.workflow.getHandle(workflowIdFor(model, version)).query(auditQuery).catch(() => undefined),
+        client.workflow
+          .getHandle(workflowIdFor(model, version))
+          .query(auditQuery)
+          .catch(() => undefined),
       ).catch(() => undefined);
       const entries: AuditEntry[] | undefined = live ?? (await auditStore(config).read(model, version));
-      if (!entries) throw new PavedError(`no audit trail for ${model}/${version}. Fix: check the name with \`paved status ${model}\``);
+      if (!entries)
+        throw new PavedError(
+          `no audit trail for ${model}/${version}. Fix: check the name with \`paved status ${model}\``,
+        );
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
         return;
@@ -30,7 +36,14 @@ export function registerAuditCommand(program: Command): void {
       process.stdout.write(
         `${renderTable(
           ['#', 'AT', 'ACTOR', 'ACTION', 'VERDICT', 'REASON'],
-          entries.map((e) => [String(e.seq), e.at, e.actor, e.action, e.verdict ?? '', (e.reason ?? '').slice(0, 100)]),
+          entries.map((e) => [
+            String(e.seq),
+            e.at,
+            e.actor,
+            e.action,
+            e.verdict ?? '',
+            (e.reason ?? '').slice(0, 100),
+          ]),
         )}\n`,
       );
     });

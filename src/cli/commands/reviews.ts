@@ -23,7 +23,10 @@ async function pendingReviews(client: Client, config: ReturnType<typeof loadConf
   const rows: PendingRow[] = [];
   const query = `${PavedStage.name} = "review" AND ExecutionStatus = "Running"`;
   for await (const wf of client.workflow.list({ query })) {
-    const state = await client.workflow.getHandle(wf.workflowId).query(stateQuery).catch(() => undefined);
+    const state = await client.workflow
+      .getHandle(wf.workflowId)
+      .query(stateQuery)
+      .catch(() => undefined);
     if (!state?.pendingReview) continue;
     rows.push({
       release: `${state.model}/${state.version}`,
@@ -39,7 +42,13 @@ async function pendingReviews(client: Client, config: ReturnType<typeof loadConf
 }
 
 /** Sends a review; a repeat of a decision already made is answered from the record. */
-async function review(client: Client, ref: string, decision: ReviewDecision, reviewer: string, comment?: string): Promise<ReviewResult> {
+async function review(
+  client: Client,
+  ref: string,
+  decision: ReviewDecision,
+  reviewer: string,
+  comment?: string,
+): Promise<ReviewResult> {
   const { model, version } = releaseRef(ref);
   const handle = client.workflow.getHandle(workflowIdFor(model, version));
   try {
@@ -49,17 +58,24 @@ async function review(client: Client, ref: string, decision: ReviewDecision, rev
       updateId: `review/${reviewer}/${decision}`,
     });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new PavedError(`review refused: ${err.cause?.message ?? err.message}`);
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new PavedError(`review refused: ${err.cause?.message ?? err.message}`);
     // The release may have ended since (e.g. right after this reviewer's first approve):
     // a repeat of the recorded decision gets that decision back.
     const audit = await handle.query(auditQuery).catch(() => undefined);
     if (!audit && err instanceof WorkflowNotFoundError) {
       throw new PavedError(`no release ${model}/${version}. Fix: see \`paved reviews\` for pending ones`);
     }
-    const earlier = audit?.find((e) => e.actor === reviewer && e.action === (decision === 'approve' ? 'review approved' : 'review rejected'));
+    const earlier = audit?.find(
+      (e) =>
+        e.actor === reviewer && e.action === (decision === 'approve' ? 'review approved' : 'review rejected'),
+    );
     if (earlier) return { decision, reviewer, comment: earlier.reason, at: earlier.at };
     const state = await handle.query(stateQuery).catch(() => undefined);
-    if (state?.outcome) throw new PavedError(`review refused: release ${model}/${version} already ended: ${state.outcome.status} (${state.outcome.reason})`);
+    if (state?.outcome)
+      throw new PavedError(
+        `review refused: release ${model}/${version} already ended: ${state.outcome.status} (${state.outcome.reason})`,
+      );
     throw err;
   }
 }
@@ -103,7 +119,9 @@ export function registerReviewCommands(program: Command): void {
         const config = loadConfig();
         await withClient(config, async (client) => {
           const result = await review(client, ref, decision, reviewer, opts.message);
-          process.stdout.write(`${ref}: ${result.decision === 'approve' ? 'approved' : 'rejected'} by ${result.reviewer} at ${result.at}\n`);
+          process.stdout.write(
+            `${ref}: ${result.decision === 'approve' ? 'approved' : 'rejected'} by ${result.reviewer} at ${result.at}\n`,
+          );
         });
       });
   }

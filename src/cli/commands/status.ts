@@ -14,7 +14,9 @@ async function releaseState(client: Client, model: string, version: string): Pro
   try {
     return await client.workflow.getHandle(workflowIdFor(model, version)).query(stateQuery);
   } catch (err) {
-    throw new PavedError(`no release ${model}/${version} answers (${(err as Error).message}). Fix: check the name with \`paved status ${model}\`; a worker must be running.`);
+    throw new PavedError(
+      `no release ${model}/${version} answers (${(err as Error).message}). Fix: check the name with \`paved status ${model}\`; a worker must be running.`,
+    );
   }
 }
 
@@ -23,7 +25,10 @@ function describeState(config: PavedConfig, s: ReleaseState): string {
     `${s.model}/${s.version}  owner ${s.owner ?? '?'}  stage ${s.stage}${s.outcome ? `  outcome ${s.outcome.status} (exit ${s.outcome.exitCode})` : ''}`,
     ...s.stages.map((st) => `  ${st.stage.padEnd(12)} ${st.verdict.padEnd(12)} ${st.summary}`),
   ];
-  if (s.pendingReview) lines.push(`  review pending: ${s.pendingReview.reviewers.join(' or ')}, deadline ${s.pendingReview.deadline}`);
+  if (s.pendingReview)
+    lines.push(
+      `  review pending: ${s.pendingReview.reviewers.join(' or ')}, deadline ${s.pendingReview.deadline}`,
+    );
   lines.push(`  ${s.details}`, `  ${workflowUiUrl(config, workflowIdFor(s.model, s.version))}`);
   return lines.join('\n');
 }
@@ -47,14 +52,26 @@ export function registerStatusCommand(program: Command): void {
             await sleep(2000);
           }
         }
-        if (!/^[a-z][a-z0-9-]*$/.test(ref)) throw new PavedError(`"${ref}" is not a model name. Fix: use <model> or <model>/<version>`);
+        if (!/^[a-z][a-z0-9-]*$/.test(ref))
+          throw new PavedError(`"${ref}" is not a model name. Fix: use <model> or <model>/<version>`);
         const rows: Array<Record<string, string>> = [];
         for await (const wf of client.workflow.list({ query: `PavedModel = "${ref}"` })) {
           const stage = wf.typedSearchAttributes.get(PavedStage);
-          rows.push({ release: wf.workflowId.replace(/^release\//, ''), status: wf.status.name, stage: stage ?? '', started: wf.startTime.toISOString() });
+          rows.push({
+            release: wf.workflowId.replace(/^release\//, ''),
+            status: wf.status.name,
+            stage: stage ?? '',
+            started: wf.startTime.toISOString(),
+          });
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-        else process.stdout.write(`${renderTable(['RELEASE', 'STATUS', 'STAGE', 'STARTED'], rows.map((r) => [r.release!, r.status!, r.stage!, r.started!]))}\n`);
+        else
+          process.stdout.write(
+            `${renderTable(
+              ['RELEASE', 'STATUS', 'STAGE', 'STARTED'],
+              rows.map((r) => [r.release!, r.status!, r.stage!, r.started!]),
+            )}\n`,
+          );
       });
     });
 }

@@ -1,0 +1,123 @@
+"""The real entry point: uvicorn in a subprocess on 127.0.0.1, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import ARRESTS, ARRESTS_PICKLE, TEMPLATE
+
+RESERVED_PORTS = {5000, 7233, 8233, 9464}  # the platform's own services
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def start(model_dir: Path, port: int, **env: str) -> subprocess.Popen:
+    full_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PAVED_")},
+        "PYTHONPATH": str(TEMPLATE),
+        "PAVED_MODEL_DIR": str(model_dir),
+        "PAVED_BIND": "127.0.0.1",
+        "PAVED_PORT": str(port),
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "paved_runtime"], env=full_env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_ready(proc: subprocess.Popen, base: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited {proc.returncode}: {proc.stderr.read()}")
+        try:
+            if httpx.get(f"{base}/v2/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("server did not become ready")
+
+
+@pytest.fixture()
+def served():
+    procs: list[subprocess.Popen] = []
+
+    def run(model_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        proc = start(model_dir, port, **env)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(proc, base)
+        return proc, base
+
+    yield run
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_serves_a_request_then_exits_0_on_sigterm(served, sample):
+    proc, base = served(ARRESTS)
+    r = httpx.post(f"{base}/v2/models/arrests/infer", json=sample, headers={"x-request-id": "e2e-1"}, timeout=10)
+    assert r.status_code == 200
+    assert [o["name"] for o in r.json()["outputs"]] == ["label", "probability"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    lines = [json.loads(line) for line in proc.stdout.read().splitlines()]
+    assert any(line.get("request_id") == "e2e-1" and line.get("status") == 200 for line in lines)
+
+
+SLOW_HOOK = '''
+import time
+
+def preprocess(inputs):
+    time.sleep(1.5)
+    return inputs
+'''
+
+
+def test_sigterm_lets_an_in_flight_request_finish(served, sample, tmp_path):
+    pkg = tmp_path / "slow"
+    shutil.copytree(ARRESTS, pkg)
+    (pkg / "model.py").write_text(SLOW_HOOK)
+    proc, base = served(pkg)
+    result: dict = {}
+
+    def call() -> None:
+        result["response"] = httpx.post(f"{base}/v2/models/arrests/infer", json=sample, timeout=10)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    time.sleep(0.5)  # the request is now inside preprocess
+    proc.send_signal(signal.SIGTERM)
+    caller.join(10)
+    assert result["response"].status_code == 200
+    assert proc.wait(15) == 0
+
+
+def test_pickle_package_exits_with_a_clear_message_without_the_flag():
+    proc = start(ARRESTS_PICKLE, free_port())
+    assert proc.wait(30) == 78
+    assert "PAVED_ALLOW_PICKLE=1" in proc.stderr.read()

@@ -1,0 +1,308 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReleaseActivities } from '../../src/activities/index.js';
+import type { AuditEntry } from '../../src/domain/audit.js';
+import { parsePolicy } from '../../src/domain/policy.js';
+import type { StageOutcome } from '../../src/domain/release.js';
+import type { ValidateOutput } from '../../src/domain/validate.js';
+import { PavedStage, reviewUpdate, stateQuery } from '../../src/workflows/definitions.js';
+import type { release } from '../../src/workflows/release.js';
+import { manifestDoc, releaseInput, TEST_POLICY, validated } from '../support/release-fixtures.js';
+import { ReleaseHarness } from '../support/release-worker.js';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { venvBin } from '../../src/adapters/stack/python-env.js';
+
+const config = loadConfig();
+
+// Real dev server (Updates, search attributes); activities are mocks.
+let h: ReleaseHarness;
+beforeAll(async () => {
+  h = await ReleaseHarness.create();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const HISTORIES = path.join(import.meta.dirname, 'histories');
+const OFF_PATH = manifestDoc({ requirements: ['scikit-learn==1.9.1', 'torch==2.4.0'] });
+
+interface Mocks {
+  activities: Partial<ReleaseActivities>;
+  exported: AuditEntry[][];
+  /** Resolve to let the final audit export finish (keeps the run open meanwhile). */
+  releaseExport?: () => void;
+}
+
+function mocks(
+  validate: StageOutcome<ValidateOutput> | (() => Promise<StageOutcome<ValidateOutput>>),
+  holdExport = false,
+): Mocks {
+  const exported: AuditEntry[][] = [];
+  let gate: Promise<void> = Promise.resolve();
+  const m: Mocks = { exported, activities: {} };
+  if (holdExport) gate = new Promise((r) => (m.releaseExport = r));
+  m.activities = {
+    validatePackage: typeof validate === 'function' ? validate : async () => validate,
+    exportAudit: async ({ entries }) => {
+      await gate;
+      exported.push(entries);
+      return '/audit/arrests/v1.json';
+    },
+  };
+  return m;
+}
+
+let seq = 0;
+function start(taskQueue: string): Promise<WorkflowHandle<typeof release>> {
+  seq += 1;
+  const input = releaseInput('arrests', `t${Date.now()}-${seq}`);
+  return h.client.workflow.start<typeof release>('release', {
+    taskQueue,
+    workflowId: `release/${input.model}/${input.version}`,
+    args: [input],
+  });
+}
+
+async function untilReviewPending(handle: WorkflowHandle<typeof release>) {
+  for (let i = 0; i < 100; i++) {
+    const s = await handle.query(stateQuery);
+    if (s.pendingReview) return s;
+    await sleep(100);
+  }
+  throw new Error('review never became pending');
+}
+
+async function saveHistory(handle: WorkflowHandle<typeof release>, name: string) {
+  if (process.env.PAVED_WRITE_HISTORIES === '1') {
+    // The CLI writes the proto3 JSON that historyFromJSON reads back.
+    const json = execFileSync(venvBin(config.home, 'temporal'), [
+      'workflow',
+      'show',
+      '--workflow-id',
+      handle.workflowId,
+      '--address',
+      config.temporal.address,
+      '--namespace',
+      config.temporal.namespace,
+      '--output',
+      'json',
+    ]);
+    writeFileSync(path.join(HISTORIES, `${name}.json`), json);
+  }
+}
+
+describe('release workflow', () => {
+  it('golden path: validates, records the audit, exports it and ends released (exit 0)', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const { result, handle, desc } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      const result = await handle.result();
+      return { result, handle, desc: await handle.describe() };
+    });
+    expect(result).toEqual({
+      status: 'released',
+      exitCode: 0,
+      stage: 'done',
+      reason: expect.stringContaining('passed validate'),
+    });
+    expect(desc.typedSearchAttributes.get(PavedStage)).toBe('released');
+    const trail = m.exported[0]!;
+    expect(trail.map((e) => `${e.actor}: ${e.action}`)).toEqual([
+      'ci@example.com: release requested',
+      'paved: stage validate',
+      'paved: release released',
+    ]);
+    expect(trail[1]).toMatchObject({
+      stage: 'validate',
+      verdict: 'pass',
+      inputsDigest: releaseInput().package.digest,
+    });
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3]);
+    await saveHistory(handle, 'golden-path');
+  });
+
+  it('off the path: waits in review, then an allowed reviewer approves', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const { result, review, pending, handle } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      const pending = await untilReviewPending(handle);
+      expect((await handle.describe()).typedSearchAttributes.get(PavedStage)).toBe('review');
+      const review = await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'torch reviewed' }],
+      });
+      return { result: await handle.result(), review, pending, handle };
+    });
+    expect(pending.pendingReview).toMatchObject({
+      owner: 'alice@example.com',
+      reviewers: ['bob@example.com', 'carol@example.com'],
+      deadline: '72h',
+    });
+    expect(pending.pendingReview!.reasons[0]!.message).toBe('torch is not an approved library');
+    expect(pending.details).toContain('review: waiting for bob@example.com or carol@example.com');
+    expect(review).toMatchObject({ decision: 'approve', reviewer: 'bob@example.com' });
+    expect(result.status).toBe('released');
+    expect(m.exported[0]!.map((e) => e.action)).toEqual([
+      'release requested',
+      'stage validate',
+      'review requested',
+      'review approved',
+      'release released',
+    ]);
+    expect(m.exported[0]![3]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
+    await saveHistory(handle, 'review-approved');
+  });
+
+  it('reject ends the release as rejected (exit 3) with the comment', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      await handle.executeUpdate(reviewUpdate, {
+        args: [
+          {
+            decision: 'reject',
+            reviewer: 'carol@example.com',
+            comment: 'torch is not allowed in risk models',
+          },
+        ],
+      });
+      return handle.result();
+    });
+    expect(result).toEqual({
+      status: 'rejected',
+      exitCode: 3,
+      stage: 'review',
+      reason: 'rejected by carol@example.com: torch is not allowed in risk models',
+    });
+  });
+
+  it('no answer before the policy deadline ends it as expired (exit 3)', async () => {
+    const policy = parsePolicy({ ...TEST_POLICY, review: { deadline: '2s' } });
+    if (!policy.ok) throw new Error('bad test policy');
+    const m = mocks(validated(OFF_PATH, policy.policy));
+    const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
+    expect(result.status).toBe('expired');
+    expect(result.exitCode).toBe(3);
+    expect(result.reason).toContain('no reviewer answered within 2s');
+    expect(m.exported[0]!.at(-1)).toMatchObject({ action: 'release expired', verdict: 'fail' });
+  });
+
+  it('refuses the owner reviewing their own release, even when listed as a reviewer', async () => {
+    const policy = parsePolicy({
+      ...TEST_POLICY,
+      teams: { risk: { reviewers: ['alice@example.com', 'bob@example.com'] } },
+    });
+    if (!policy.ok) throw new Error('bad test policy');
+    const m = mocks(validated(OFF_PATH, policy.policy));
+    await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      const err = await handle
+        .executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'alice@example.com' }] })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((err as WorkflowUpdateFailedError).cause?.message).toBe(
+        'alice@example.com owns this model and cannot review their own release',
+      );
+      // still waiting: a refused update leaves no trace in the release
+      expect((await handle.query(stateQuery)).pendingReview).not.toBeNull();
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'reject', reviewer: 'bob@example.com' }],
+      });
+      await handle.result();
+    });
+    expect(m.exported[0]!.some((e) => e.actor === 'alice@example.com' && e.action.startsWith('review'))).toBe(
+      false,
+    );
+  });
+
+  it('refuses a reviewer who is not listed for the team', async () => {
+    const m = mocks(validated(OFF_PATH));
+    await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      const err = await handle
+        .executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'eve@example.com' }] })
+        .catch((e: unknown) => e);
+      expect((err as WorkflowUpdateFailedError).cause?.message).toBe(
+        'eve@example.com is not a reviewer for this team (allowed: bob@example.com, carol@example.com)',
+      );
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
+      });
+      await handle.result();
+    });
+  });
+
+  it('refuses a review when none is pending', async () => {
+    const m = mocks(validated(manifestDoc()), true);
+    await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).stage !== 'done'; i++) await sleep(50);
+      const err = await handle
+        .executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'bob@example.com' }] })
+        .catch((e: unknown) => e);
+      expect((err as WorkflowUpdateFailedError).cause?.message).toBe('no review is pending for this release');
+      m.releaseExport!();
+      await handle.result();
+    });
+  });
+
+  it('answers a second identical approve with the first result', async () => {
+    const m = mocks(validated(OFF_PATH), true);
+    await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      const first = await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'ok' }],
+      });
+      await sleep(200);
+      const second = await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'ok' }],
+      });
+      expect(second).toEqual(first);
+      const conflicting = await handle
+        .executeUpdate(reviewUpdate, { args: [{ decision: 'reject', reviewer: 'carol@example.com' }] })
+        .catch((e: unknown) => e);
+      expect((conflicting as WorkflowUpdateFailedError).cause?.message).toBe(
+        'this release was already approved by bob@example.com',
+      );
+      m.releaseExport!();
+      expect((await handle.result()).status).toBe('released');
+    });
+    expect(m.exported[0]!.filter((e) => e.action === 'review approved')).toHaveLength(1);
+  });
+
+  it('a gate failure stops the release with exit 2 and a sentence naming the field', async () => {
+    const m = mocks(validated(manifestDoc({ inputs: [] })));
+    const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
+    expect(result).toEqual({
+      status: 'stopped',
+      exitCode: 2,
+      stage: 'validate',
+      reason:
+        'paved.yaml is invalid: inputs: must list at least one model input. Fix: list the model inputs in order, e.g. [{name: age, dtype: float32}]',
+    });
+    expect(m.exported[0]!.at(-1)).toMatchObject({ action: 'release stopped', verdict: 'fail' });
+  });
+
+  it('a non-retryable activity error fails the workflow at once (the CLI maps it to exit 1)', async () => {
+    let calls = 0;
+    const m = mocks(async () => {
+      calls += 1;
+      throw ApplicationFailure.create({
+        message: 'package sha256:ab… is not in the store',
+        type: 'PackageUnavailable',
+        nonRetryable: false,
+      });
+    });
+    const err = await h.run(m.activities, async (tq) => (await start(tq)).result()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(calls).toBe(1); // listed in nonRetryableErrorTypes: no retries for hours
+  });
+});
