@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type {
+  NativeConnection} from '@temporalio/worker';
 import {
   bundleWorkflowCode,
-  NativeConnection,
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
