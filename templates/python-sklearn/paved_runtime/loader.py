@@ -235,6 +235,17 @@ def load_pickle(path: Path, env=os.environ) -> Any:
 # ---------------------------------------------------------------- package
 
 
+def warm_up(predictor: Predictor, features: list[Feature]) -> None:
+    """One throwaway prediction, so lazy imports and caches cost nothing on the first real request."""
+    if any(f.dtype == "string" for f in features):
+        return
+    X = np.zeros((1, len(features)), dtype=np.result_type(*[f.numpy_dtype for f in features]))
+    try:
+        predictor.predict(X)
+    except Exception:  # noqa: BLE001 - zeros may be out of domain; the model still loaded fine
+        pass
+
+
 def read_manifest(model_dir: Path) -> dict:
     path = model_dir / MANIFEST
     try:
@@ -316,6 +327,7 @@ def load_package(model_dir: str | Path, env=os.environ) -> Package:
             f"artifact '{path.name}': unknown format '{suffix}'; use .skops or .onnx "
             "(.pkl/.joblib only with PAVED_ALLOW_PICKLE=1)"
         )
+    warm_up(predictor, features)
     pre, post = load_hooks(model_dir)
     outputs = [{"name": "label", "datatype": predictor.label_datatype, "shape": [-1]}]
     if predictor.has_proba:
