@@ -5,7 +5,6 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities/index.js';
 import type { AuditEntry } from '../domain/audit.js';
@@ -202,5 +201,5 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   }
 
   const passed = state.stages.map((s) => s.stage).join(', ');
-  return finish(outcome('released', 'done', `passed ${passed} (${workflowInfo().workflowId})`));
+  return finish(outcome('released', 'done', `passed ${passed}`));
 }

@@ -204,3 +204,28 @@ def test_a_hostile_request_id_header_is_replaced(client):
     r = client.get("/v2/health/live", headers={"x-request-id": "bad\tid" + "x" * 200})
     assert r.headers["x-request-id"] != "bad\tid" + "x" * 200
     assert len(r.headers["x-request-id"]) == 32
+
+
+def test_nan_that_the_model_cannot_score_is_a_400(client, sample):
+    raw = json.dumps(sample).replace("25.0", "NaN", 1).encode()
+    r = client.post(INFER, content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("inputs: the model rejected the values")
+
+
+def test_oversized_body_is_413(package, sample):
+    with TestClient(create_app(package, env={"PAVED_MAX_BODY_BYTES": "100"})) as c:
+        r = c.post(INFER, json=sample)
+    assert r.status_code == 413 and r.json()["error"].startswith("body:")
+
+
+def test_a_crash_in_model_code_is_a_json_500_quoting_the_request_id(package_copy, sample):
+    from paved_runtime.loader import load_package
+
+    (package_copy / "model.py").write_text("def postprocess(outputs):\n    return 1 / 0\n")
+    app = create_app(load_package(package_copy, env={}), env={})
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post(INFER, json=sample, headers={"x-request-id": "boom-1"})
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal error; quote request id boom-1"}
+    assert r.headers["x-request-id"] == "boom-1"

@@ -26,3 +26,46 @@ export function paved(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 3
     });
   });
 }
+
+export interface SpawnedWorker {
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+  logs(): string;
+}
+
+/** Starts `paved worker` as its own process, ready once it logs "worker started". */
+export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker> {
+  const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), 'worker'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let logs = '';
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (!logs.includes('worker started')) {
+    if (child.exitCode !== null) throw new Error(`worker exited early:\n${logs}`);
+    if (Date.now() > deadline) throw new Error(`worker did not start:\n${logs}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    logs: () => logs,
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Starts a `paved` command and lets the test read its output while it runs. */
+export function pavedBackground(args: string[], env: NodeJS.ProcessEnv = {}): { done: Promise<CliResult>; stdout: () => string } {
+  const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { done, stdout: () => stdout };
+}

@@ -1,55 +1,95 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config-loader.js';
 import { createLogger } from '../../adapters/logger.js';
+import { projectPath } from '../../adapters/project.js';
 import { baseImageRef } from '../../adapters/stack/base-image.js';
-import { stackStatus } from '../../adapters/stack/stack.js';
 import { MissingPrerequisiteError } from '../../adapters/stack/debian.js';
+import { stackStatus } from '../../adapters/stack/stack.js';
 import { connectClient, connectWorker, workflowUiUrl } from '../../adapters/temporal-connection.js';
+import type { PavedConfig } from '../../domain/config.js';
 import { createWorker, installRuntime } from '../../worker.js';
 import { stackSmoke } from '../../workflows/smoke.js';
+import { resolveIdentity } from '../identity.js';
+import { startRelease } from '../release-start.js';
+import { waitForRelease } from '../release-wait.js';
+
+async function requireStack(config: PavedConfig): Promise<void> {
+  const down = (await stackStatus(config)).filter((p) => !p.healthy);
+  if (down.length > 0) {
+    throw new MissingPrerequisiteError(
+      `the stack is not ready (${down.map((p) => `${p.part}: ${p.detail}`).join('; ')})`,
+      'run `npx paved stack up` (or `npm run demo`, which does it)',
+    );
+  }
+}
+
+/** Runs job with a worker in this process, so the demo needs no separate worker terminal. */
+async function withInProcessWorker<T>(config: PavedConfig, job: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
+  installRuntime(createLogger('paved-demo', process.env.PAVED_LOG_LEVEL ?? 'warn'));
+  const connection = await connectWorker(config);
+  const client = await connectClient(config);
+  try {
+    const worker = await createWorker(config, connection);
+    return await worker.runUntil(job(client));
+  } finally {
+    await client.connection.close();
+    await connection.close();
+  }
+}
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run the main job on the local stack with an in-process worker')
+    .description('release an example model on the local stack with an in-process worker')
+    .argument('[dir]', 'model package to release', projectPath('examples', 'arrests'))
+    .action(async (dir: string) => {
+      const config = loadConfig();
+      await requireStack(config);
+      const requestedBy = resolveIdentity() ?? 'demo@paved.local';
+      const result = await withInProcessWorker(config, async (client) => {
+        const started = await startRelease(client, config, path.resolve(dir), { requestedBy });
+        process.stdout.write(`paved: releasing ${started.model}/${started.version} (${started.workflowId})\n`);
+        const outcome = await waitForRelease(started.handle, { json: false });
+        return { outcome, started };
+      });
+      const { outcome, started } = result;
+      process.stdout.write(
+        [
+          `${outcome.status} ${started.model}/${started.version}: ${outcome.reason}`,
+          `  audit        npx paved audit ${started.model}/${started.version}`,
+          `  Temporal UI  ${workflowUiUrl(config, started.workflowId)}`,
+          '',
+        ].join('\n'),
+      );
+      process.exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('smoke')
+    .description('prove the stack: a workflow pushes the base image through Docker to the registry')
     .action(async () => {
       const config = loadConfig();
-      const down = (await stackStatus(config)).filter((p) => !p.healthy);
-      if (down.length > 0) {
-        throw new MissingPrerequisiteError(
-          `the stack is not ready (${down.map((p) => `${p.part}: ${p.detail}`).join('; ')})`,
-          'run `npx paved stack up` (or `npm run demo`, which does it)',
-        );
-      }
-      installRuntime(createLogger('paved-demo', process.env.PAVED_LOG_LEVEL ?? 'warn'));
-      const connection = await connectWorker(config);
-      const client = await connectClient(config);
-      try {
-        const worker = await createWorker(config, connection);
-        const workflowId = `stack-smoke/${new Date().toISOString()}`;
-        process.stdout.write(`paved: starting ${workflowId} on task queue ${config.temporal.taskQueue}\n`);
-        const result = await worker.runUntil(async () => {
-          const handle = await client.workflow.start(stackSmoke, {
-            taskQueue: config.temporal.taskQueue,
-            workflowId,
-            args: [{ image: baseImageRef(config) }],
-          });
-          return { runId: handle.firstExecutionRunId, value: await handle.result() };
+      await requireStack(config);
+      const workflowId = `stack-smoke/${new Date().toISOString()}`;
+      const { runId, value } = await withInProcessWorker(config, async (client) => {
+        const handle = await client.workflow.start(stackSmoke, {
+          taskQueue: config.temporal.taskQueue,
+          workflowId,
+          args: [{ image: baseImageRef(config) }],
         });
-        process.stdout.write(
-          [
-            'stack smoke passed:',
-            `  docker engine   ${result.value.engineVersion}`,
-            `  pushed          ${result.value.pushedRef}`,
-            `  digest          ${result.value.pushedDigest}`,
-            `  registry holds  ${result.value.registryDigest}`,
-            `  Temporal UI     ${workflowUiUrl(config, workflowId, result.runId)}`,
-            '',
-          ].join('\n'),
-        );
-      } finally {
-        await client.connection.close();
-        await connection.close();
-      }
+        return { runId: handle.firstExecutionRunId, value: await handle.result() };
+      });
+      process.stdout.write(
+        [
+          'stack smoke passed:',
+          `  docker engine   ${value.engineVersion}`,
+          `  pushed          ${value.pushedRef}`,
+          `  digest          ${value.pushedDigest}`,
+          `  registry holds  ${value.registryDigest}`,
+          `  Temporal UI     ${workflowUiUrl(config, workflowId, runId)}`,
+          '',
+        ].join('\n'),
+      );
     });
 }

@@ -87,7 +87,7 @@ def _error(message: str, status: int) -> JSONResponse:
 
 
 def create_app(package: Package | None = None, model_dir: str | Path | None = None,
-               env: dict | os._Environ = os.environ) -> Starlette:
+               env: dict | os._Environ = os.environ) -> "_Wrapped":
     """Serve `package`, or load the one in `model_dir` during startup (ready flips after)."""
     metrics = Metrics()
     max_batch = int(env.get("PAVED_MAX_BATCH", "10000"))

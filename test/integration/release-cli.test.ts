@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { projectPath } from '../../src/adapters/project.js';
+import { connectClient } from '../../src/adapters/temporal-connection.js';
+import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
+import { examplePackage, offPathPackage } from '../support/packages.js';
+
+// The CLI as CI and reviewers use it, against the real stack and a real worker process.
+const env = { PAVED_TASK_QUEUE: `it-release-${randomUUID()}`, PAVED_USER: 'ci@example.com' };
+let worker: SpawnedWorker;
+beforeAll(async () => {
+  worker = await spawnWorker(env);
+});
+afterAll(async () => {
+  await worker?.kill();
+});
+
+const version = () => `it-${randomUUID().slice(0, 8)}`;
+
+async function waitForPendingReview(ref: string): Promise<Array<{ release: string; reasons: string[]; reviewers: string[] }>> {
+  for (let i = 0; i < 60; i++) {
+    const res = await paved(['reviews', '--json'], env);
+    const rows = JSON.parse(res.stdout) as Array<{ release: string; reasons: string[]; reviewers: string[] }>;
+    if (rows.some((r) => r.release === ref)) return rows;
+    await sleep(500);
+  }
+  throw new Error(`${ref} never showed up in paved reviews`);
+}
+
+describe('paved release --wait', () => {
+  it('releases examples/arrests: exit 0, one verdict line with the UI link', async () => {
+    const v = version();
+    const res = await paved(['release', projectPath('examples', 'arrests'), '--wait', '--version', v], env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout.trim().split('\n')).toHaveLength(1);
+    expect(res.stdout).toMatch(new RegExp(`^released arrests/${v}: passed validate — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`));
+    expect(res.stderr).toContain('validate: golden path'); // progress lines, no spinner on a pipe
+    expect(res.stderr).not.toMatch(/[⠋⠙⠹⠸]/);
+  });
+
+  it('stops at the gate with exit 2 and names the field', async () => {
+    const dir = examplePackage((doc) => {
+      doc.inputs = [];
+    });
+    const res = await paved(['release', dir, '--wait', '--version', version()], env);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toMatch(/^stopped arrests\/it-\w+: paved.yaml is invalid: inputs: must list at least one model input\. Fix: /);
+  });
+
+  it('the same id twice returns the same release, not a second one', async () => {
+    const v = version();
+    const dir = projectPath('examples', 'arrests');
+    const first = await paved(['release', dir, '--wait', '--version', v, '--json'], env);
+    const second = await paved(['release', dir, '--wait', '--version', v, '--json'], env);
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    const client = await connectClient(loadConfig());
+    try {
+      const runs = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowId = "release/arrests/${v}"` })) runs.push(wf.runId);
+      expect(runs).toHaveLength(1);
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  it('the default version is the package digest prefix: same content, same release', async () => {
+    const res = await paved(['release', projectPath('examples', 'arrests'), '--json'], env);
+    const started = JSON.parse(res.stdout.split('\n')[0]!) as { version: string; workflowId: string };
+    expect(started.version).toMatch(/^[0-9a-f]{12}$/);
+    const again = await paved(['release', projectPath('examples', 'arrests'), '--json'], env);
+    expect(JSON.parse(again.stdout.split('\n')[0]!).workflowId).toBe(started.workflowId);
+  });
+});
+
+describe('a review round-trip from two processes', () => {
+  it('CI waits, the owner and an outsider are refused, a reviewer approves: exit 0', async () => {
+    const v = version();
+    const ref = `arrests/${v}`;
+    const ci = pavedBackground(['release', offPathPackage(), '--wait', '--json', '--version', v], env);
+    const rows = await waitForPendingReview(ref);
+    expect(rows.find((r) => r.release === ref)).toMatchObject({
+      reasons: ['torch is not an approved library'],
+      reviewers: ['bob@example.com', 'carol@example.com'],
+    });
+    const table = await paved(['reviews'], env);
+    expect(table.stdout).toMatch(new RegExp(`${ref}\\s+alice@example.com\\s+bob@example.com,carol@example.com\\s+72h\\s+torch is not an approved library`));
+
+    const self = await paved(['approve', ref, '--as', 'alice@example.com'], env);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain('alice@example.com owns this model and cannot review their own release');
+    const outsider = await paved(['approve', ref], { ...env, PAVED_USER: 'eve@example.com' });
+    expect(outsider.stderr).toContain('eve@example.com is not a reviewer for this team');
+
+    const ok = await paved(['approve', ref, '--as', 'bob@example.com', '-m', 'torch pinned, reviewed'], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^${ref}: approved by bob@example.com at \\d{4}-`));
+    const again = await paved(['approve', ref, '--as', 'bob@example.com'], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(ok.stdout);
+
+    const result = await ci.done;
+    expect(result.code).toBe(0);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; outcome?: { status: string } });
+    expect(events.map((e) => e.event)).toEqual(['started', 'stage', 'review-pending', 'stage', 'done']);
+    expect(events.at(-1)!.outcome!.status).toBe('released');
+
+    const audit = await paved(['audit', ref, '--json'], env);
+    const entries = JSON.parse(audit.stdout) as Array<{ actor: string; action: string; reason?: string }>;
+    expect(entries.map((e) => e.action)).toEqual(['release requested', 'stage validate', 'review requested', 'review approved', 'release released']);
+    expect(entries[3]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
+  });
+
+  it('a reject ends CI with exit 3', async () => {
+    const v = version();
+    const ci = pavedBackground(['release', offPathPackage(), '--wait', '--version', v], env);
+    await waitForPendingReview(`arrests/${v}`);
+    const no = await paved(['reject', `arrests/${v}`, '--as', 'carol@example.com', '-m', 'no torch in risk models'], env);
+    expect(no.code).toBe(0);
+    const result = await ci.done;
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain('rejected by carol@example.com: no torch in risk models');
+  });
+
+  it('status shows where a release stands', async () => {
+    const v = version();
+    await paved(['release', projectPath('examples', 'arrests'), '--wait', '--version', v], env);
+    const one = await paved(['status', `arrests/${v}`, '--json'], env);
+    expect(JSON.parse(one.stdout)).toMatchObject({ model: 'arrests', version: v, stage: 'done', outcome: { status: 'released' } });
+    const list = await paved(['status', 'arrests'], env);
+    expect(list.stdout).toMatch(new RegExp(`arrests/${v}\\s+COMPLETED\\s+released`));
+  });
+});

@@ -1,0 +1,23 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { projectPath } from '../../src/adapters/project.js';
+
+/** A copy of examples/arrests with paved.yaml changed, in a temp dir (the example stays untouched). */
+export function examplePackage(edit: (doc: Record<string, unknown>) => void = () => {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-pkg-'));
+  cpSync(projectPath('examples', 'arrests'), dir, { recursive: true });
+  const file = path.join(dir, 'paved.yaml');
+  const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  edit(doc);
+  writeFileSync(file, stringify(doc));
+  return dir;
+}
+
+/** Off the golden path: an unapproved library, so the release waits for review. */
+export function offPathPackage(): string {
+  return examplePackage((doc) => {
+    doc.requirements = [...(doc.requirements as string[]), 'torch==2.4.0'];
+  });
+}
