@@ -187,7 +187,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     state.stages.push({
       stage: 'review',
       verdict: review.decision === 'approve' ? 'pass' : 'fail',
-      summary: `${review.decision}d by ${review.reviewer}`,
+      summary: `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`,
     });
     if (review.decision === 'reject') {
       return finish(
