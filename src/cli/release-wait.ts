@@ -10,6 +10,12 @@ export type ReleaseEvent =
   | { event: 'review-pending'; reviewers: string[]; reasons: string[]; deadline: string }
   | { event: 'done'; outcome: ReleaseOutcome };
 
+function symbolFor(e: ReleaseEvent): string {
+  if (e.event === 'review-pending') return '…';
+  if (e.event !== 'stage') return '✔';
+  return e.verdict === 'fail' ? '✖' : e.verdict === 'needs-review' ? '!' : '✔';
+}
+
 /**
  * Follows a release until it ends: stage lines as they complete, a spinner on a TTY
  * (nothing on a pipe), NDJSON events with --json. Returns the outcome; a workflow
@@ -25,10 +31,7 @@ export async function waitForRelease(
     : undefined;
   const emit = (e: ReleaseEvent, human: string) => {
     if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-    else if (spinner)
-      spinner
-        .stopAndPersist({ symbol: e.event === 'stage' && e.verdict === 'fail' ? '✖' : '✔', text: human })
-        .start();
+    else if (spinner) spinner.stopAndPersist({ symbol: symbolFor(e), text: human }).start();
     else process.stderr.write(`${human}\n`);
   };
   let shown = 0;
