@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { PavedConfig } from '../domain/config.js';
+import { scanPickleArtifact } from '../domain/pickle-scanner.js';
 import { LocalAuditStore } from '../adapters/audit-store.js';
 import { dockerClient } from '../adapters/docker-client.js';
 import { LocalPackageStore } from '../adapters/package-store.js';
@@ -7,10 +8,13 @@ import { loadPolicy } from '../adapters/policy-loader.js';
 import { RegistryClient } from '../adapters/registry-client.js';
 import { createAuditActivities, type AuditActivities } from './audit.js';
 import { createSmokeActivities } from './smoke.js';
+import { createContainerizeActivities, type ContainerizeActivities } from './containerize.js';
+import { baseImageRef } from '../adapters/stack/base-image.js';
+import { venvBin } from '../adapters/stack/python-env.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
 
 /** Every activity the release workflow calls. Workflow code imports this type only. */
-export type ReleaseActivities = ValidateActivities & AuditActivities;
+export type ReleaseActivities = ValidateActivities & ContainerizeActivities & AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
   return new LocalPackageStore(path.join(config.home, 'packages'));
@@ -28,7 +32,20 @@ export function createActivities(config: PavedConfig) {
       registry: new RegistryClient(config.registry.address),
     }),
     // The policy is read on every validation so a platform change applies to the next release.
-    ...createValidateActivities({ store: packageStore(config), policy: () => loadPolicy() }),
+    ...createValidateActivities({
+      store: packageStore(config),
+      policy: () => loadPolicy(),
+      scanPickle: scanPickleArtifact,
+    }),
+    ...createContainerizeActivities({
+      docker: dockerClient(config),
+      registry: new RegistryClient(config.registry.address),
+      store: packageStore(config),
+      baseImage: baseImageRef(config),
+      cacheDir: config.cacheDir,
+      home: config.home,
+      python: venvBin(config.home, 'python'),
+    }),
     ...createAuditActivities(auditStore(config)),
   };
 }

@@ -1,11 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { parse as parseYaml } from 'yaml';
+import { inspectPackage } from '../adapters/package-inspector.js';
 import type { PackageStore } from '../adapters/package-store.js';
-import { readFileFromPackage } from '../adapters/package-store.js';
-import { parseManifest } from '../domain/manifest.js';
-import { decidePath, type Policy } from '../domain/policy.js';
+import type { Policy } from '../domain/policy.js';
 import type { PackageRef, StageOutcome } from '../domain/release.js';
-import { validateOutcome, type ValidateOutput } from '../domain/validate.js';
+import {
+  assessPackage,
+  validateOutcome,
+  type PickleScanner,
+  type ValidateOutput,
+} from '../domain/validate.js';
 
 export interface ValidateActivities {
   validatePackage(input: { model: string; package: PackageRef }): Promise<StageOutcome<ValidateOutput>>;
@@ -14,8 +17,10 @@ export interface ValidateActivities {
 export function createValidateActivities(deps: {
   store: PackageStore;
   policy: () => Policy;
+  scanPickle: PickleScanner;
 }): ValidateActivities {
   return {
+    /** Reads the package from the store (never the client's directory) and applies every check. */
     async validatePackage({ model, package: ref }) {
       let tarball: string;
       try {
@@ -29,50 +34,31 @@ export function createValidateActivities(deps: {
       } catch (err) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
       }
-      const raw = await readFileFromPackage(tarball, 'paved.yaml');
-      if (!raw) {
-        return validateOutcome(
-          ref.digest,
-          model,
-          {
-            findings: [
-              {
-                code: 'missing-manifest',
-                field: 'paved.yaml',
-                message: 'the package has no paved.yaml at its root',
-                fix: 'run `paved init` or copy examples/arrests/paved.yaml',
-              },
-            ],
-          },
-          (m) => decidePath(m, policy),
-        );
-      }
-      let data: unknown;
+      let inspection;
       try {
-        data = parseYaml(raw.toString('utf8'));
+        inspection = await inspectPackage(tarball, policy.packages);
       } catch (err) {
-        return validateOutcome(
-          ref.digest,
-          model,
-          {
-            findings: [
-              {
-                code: 'invalid-yaml',
-                field: 'paved.yaml',
-                message: `is not valid YAML (${(err as Error).message.split('\n')[0]})`,
-                fix: 'correct the YAML syntax',
-              },
-            ],
-          },
-          (m) => decidePath(m, policy),
-        );
+        // A tarball that does not parse is the package's fault, not a passing glitch.
+        return validateOutcome(ref.digest, {
+          manifest: null,
+          path: null,
+          artifactFormat: null,
+          reviewers: [],
+          reviewDeadline: null,
+          reviewReasons: [],
+          refusals: [
+            {
+              code: 'invalid-archive',
+              field: '(package)',
+              message: `the package is not a readable tar.gz (${(err as Error).message})`,
+              fix: 'release the directory with `paved release`, which packs it',
+            },
+          ],
+        });
       }
-      const result = parseManifest(data);
       return validateOutcome(
         ref.digest,
-        model,
-        result.ok ? { manifest: result.manifest } : { findings: result.findings },
-        (m) => decidePath(m, policy),
+        assessPackage(inspection, policy, { expectedModel: model, scanPickle: deps.scanPickle }),
       );
     },
   };

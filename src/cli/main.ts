@@ -7,12 +7,14 @@ import { registerReleaseCommand } from './commands/release.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerReviewCommands } from './commands/reviews.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerValidateCommand } from './commands/validate.js';
 
 const program = new Command('paved')
   .description('paved: the paved road from notebook to production for ML models')
   .showHelpAfterError()
   .exitOverride();
 
+registerValidateCommand(program);
 registerReleaseCommand(program);
 registerStatusCommand(program);
 registerReviewCommands(program);

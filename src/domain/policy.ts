@@ -24,6 +24,14 @@ export const PolicySchema = z.strictObject({
     error_rate: z.number().min(0).max(1),
   }),
   rollout: rolloutSchema,
+  /** Limits on what a package may unpack to: a tar bomb or a huge artifact is refused. */
+  packages: z
+    .strictObject({
+      maxFiles: z.number().int().positive().default(500),
+      maxUnpackedMB: z.number().positive().default(256),
+      maxArtifactMB: z.number().positive().default(128),
+    })
+    .prefault({}),
 });
 
 export type Policy = z.infer<typeof PolicySchema>;

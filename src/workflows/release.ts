@@ -27,6 +27,7 @@ import {
   stateQuery,
   type ReleaseState,
 } from './definitions.js';
+import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
 
 const { exportAudit } = proxyActivities<ReleaseActivities>({
@@ -150,6 +151,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
   const manifest = validated.output.manifest!;
   state.owner = manifest.owner;
+
+  // containerize: the image is built and pushed even off the path; nothing in it runs
+  // before a reviewer approves.
+  enter('containerize');
+  const built = await runContainerize({ input }, manifest.template);
+  stageDone(built);
 
   // review, only when a stage asked for it
   if (reviewReasons.length > 0) {

@@ -44,7 +44,9 @@ describe('paved smoke', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('stack smoke passed');
     expect(res.stdout).toMatch(/registry holds\s+sha256:[0-9a-f]{64}/);
-    expect(res.stdout).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/stack-smoke/);
+    expect(res.stdout).toMatch(
+      /Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/stack-smoke/,
+    );
   });
 });
 
@@ -52,8 +54,10 @@ describe('paved demo', () => {
   it('releases examples/arrests through the release workflow and ends with exit 0 and the UI link', async () => {
     const res = await paved(['demo']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/^released arrests\/[0-9a-f]{12}: passed validate/m);
-    expect(res.stdout).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/release%2Farrests%2F[0-9a-f]{12}/);
+    expect(res.stdout).toMatch(/^released arrests\/[0-9a-f]{12}: passed validate, containerize/m);
+    expect(res.stdout).toMatch(
+      /Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/release%2Farrests%2F[0-9a-f]{12}/,
+    );
   });
 });
 

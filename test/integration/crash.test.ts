@@ -35,14 +35,18 @@ describe('worker crash while a release waits for review', () => {
 
     const result = await ci.done;
     expect(result.code).toBe(0);
-    const audit = JSON.parse((await paved(['audit', ref, '--json'], env)).stdout) as Array<{ action: string; seq: number }>;
+    const audit = JSON.parse((await paved(['audit', ref, '--json'], env)).stdout) as Array<{
+      action: string;
+      seq: number;
+    }>;
     expect(audit.map((e) => e.action)).toEqual([
       'release requested',
       'stage validate',
+      'stage containerize',
       'review requested',
       'review approved',
       'release released',
     ]);
-    expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

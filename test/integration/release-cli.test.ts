@@ -19,7 +19,9 @@ afterAll(async () => {
 
 const version = () => `it-${randomUUID().slice(0, 8)}`;
 
-async function waitForPendingReview(ref: string): Promise<Array<{ release: string; reasons: string[]; reviewers: string[] }>> {
+async function waitForPendingReview(
+  ref: string,
+): Promise<Array<{ release: string; reasons: string[]; reviewers: string[] }>> {
   for (let i = 0; i < 60; i++) {
     const res = await paved(['reviews', '--json'], env);
     const rows = JSON.parse(res.stdout) as Array<{ release: string; reasons: string[]; reviewers: string[] }>;
@@ -35,7 +37,11 @@ describe('paved release --wait', () => {
     const res = await paved(['release', projectPath('examples', 'arrests'), '--wait', '--version', v], env);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout.trim().split('\n')).toHaveLength(1);
-    expect(res.stdout).toMatch(new RegExp(`^released arrests/${v}: passed validate — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`));
+    expect(res.stdout).toMatch(
+      new RegExp(
+        `^released arrests/${v}: passed validate, containerize — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
+      ),
+    );
     expect(res.stderr).toContain('validate: golden path'); // progress lines, no spinner on a pipe
     expect(res.stderr).not.toMatch(/[⠋⠙⠹⠸]/);
   });
@@ -46,7 +52,9 @@ describe('paved release --wait', () => {
     });
     const res = await paved(['release', dir, '--wait', '--version', version()], env);
     expect(res.code).toBe(2);
-    expect(res.stdout).toMatch(/^stopped arrests\/it-\w+: paved.yaml is invalid: inputs: must list at least one model input\. Fix: /);
+    expect(res.stdout).toMatch(
+      /^stopped arrests\/it-\w+: paved.yaml is invalid: inputs: must list at least one model input\. Fix: /,
+    );
   });
 
   it('the same id twice returns the same release, not a second one', async () => {
@@ -59,7 +67,8 @@ describe('paved release --wait', () => {
     const client = await connectClient(loadConfig());
     try {
       const runs = [];
-      for await (const wf of client.workflow.list({ query: `WorkflowId = "release/arrests/${v}"` })) runs.push(wf.runId);
+      for await (const wf of client.workflow.list({ query: `WorkflowId = "release/arrests/${v}"` }))
+        runs.push(wf.runId);
       expect(runs).toHaveLength(1);
     } finally {
       await client.connection.close();
@@ -86,7 +95,11 @@ describe('a review round-trip from two processes', () => {
       reviewers: ['bob@example.com', 'carol@example.com'],
     });
     const table = await paved(['reviews'], env);
-    expect(table.stdout).toMatch(new RegExp(`${ref}\\s+alice@example.com\\s+bob@example.com,carol@example.com\\s+72h\\s+torch is not an approved library`));
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `${ref}\\s+alice@example.com\\s+bob@example.com,carol@example.com\\s+72h\\s+torch is not an approved library`,
+      ),
+    );
 
     const self = await paved(['approve', ref, '--as', 'alice@example.com'], env);
     expect(self.code).toBe(1);
@@ -103,21 +116,41 @@ describe('a review round-trip from two processes', () => {
 
     const result = await ci.done;
     expect(result.code).toBe(0);
-    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; outcome?: { status: string } });
-    expect(events.map((e) => e.event)).toEqual(['started', 'stage', 'review-pending', 'stage', 'done']);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; outcome?: { status: string } });
+    expect(events.map((e) => e.event)).toEqual([
+      'started',
+      'stage',
+      'stage',
+      'review-pending',
+      'stage',
+      'done',
+    ]);
     expect(events.at(-1)!.outcome!.status).toBe('released');
 
     const audit = await paved(['audit', ref, '--json'], env);
     const entries = JSON.parse(audit.stdout) as Array<{ actor: string; action: string; reason?: string }>;
-    expect(entries.map((e) => e.action)).toEqual(['release requested', 'stage validate', 'review requested', 'review approved', 'release released']);
-    expect(entries[3]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
+    expect(entries.map((e) => e.action)).toEqual([
+      'release requested',
+      'stage validate',
+      'stage containerize',
+      'review requested',
+      'review approved',
+      'release released',
+    ]);
+    expect(entries[4]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
   });
 
   it('a reject ends CI with exit 3', async () => {
     const v = version();
     const ci = pavedBackground(['release', offPathPackage(), '--wait', '--version', v], env);
     await waitForPendingReview(`arrests/${v}`);
-    const no = await paved(['reject', `arrests/${v}`, '--as', 'carol@example.com', '-m', 'no torch in risk models'], env);
+    const no = await paved(
+      ['reject', `arrests/${v}`, '--as', 'carol@example.com', '-m', 'no torch in risk models'],
+      env,
+    );
     expect(no.code).toBe(0);
     const result = await ci.done;
     expect(result.code).toBe(3);
@@ -128,7 +161,12 @@ describe('a review round-trip from two processes', () => {
     const v = version();
     await paved(['release', projectPath('examples', 'arrests'), '--wait', '--version', v], env);
     const one = await paved(['status', `arrests/${v}`, '--json'], env);
-    expect(JSON.parse(one.stdout)).toMatchObject({ model: 'arrests', version: v, stage: 'done', outcome: { status: 'released' } });
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      model: 'arrests',
+      version: v,
+      stage: 'done',
+      outcome: { status: 'released' },
+    });
     const list = await paved(['status', 'arrests'], env);
     expect(list.stdout).toMatch(new RegExp(`arrests/${v}\\s+COMPLETED\\s+released`));
   });

@@ -57,7 +57,10 @@ export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker
 }
 
 /** Starts a `paved` command and lets the test read its output while it runs. */
-export function pavedBackground(args: string[], env: NodeJS.ProcessEnv = {}): { done: Promise<CliResult>; stdout: () => string } {
+export function pavedBackground(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { done: Promise<CliResult>; stdout: () => string } {
   const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,6 +69,8 @@ export function pavedBackground(args: string[], env: NodeJS.ProcessEnv = {}): { 
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { done, stdout: () => stdout };
 }

@@ -1,7 +1,7 @@
-import { parseManifest } from '../../src/domain/manifest.js';
-import { decidePath, parsePolicy, type Policy } from '../../src/domain/policy.js';
+import { stringify } from 'yaml';
+import { parsePolicy, type Policy } from '../../src/domain/policy.js';
 import type { PackageRef, ReleaseInput, StageOutcome } from '../../src/domain/release.js';
-import { validateOutcome, type ValidateOutput } from '../../src/domain/validate.js';
+import { assessPackage, validateOutcome, type ValidateOutput } from '../../src/domain/validate.js';
 
 export const TEST_POLICY: Policy = (() => {
   const p = parsePolicy({
@@ -41,11 +41,20 @@ export function validated(
   policy: Policy = TEST_POLICY,
   model = 'arrests',
 ): StageOutcome<ValidateOutput> {
-  const parsed = parseManifest(doc);
+  const inspection = {
+    entries: [
+      { path: 'model.skops', type: 'File', size: 3000 },
+      { path: 'paved.yaml', type: 'File', size: 400 },
+    ],
+    manifestText: stringify(doc),
+    modelPy: undefined,
+    artifactBytes: undefined,
+  };
+  const scanPickle = () => {
+    throw new Error('these fixtures use skops artifacts');
+  };
   return validateOutcome(
     PACKAGE.digest,
-    model,
-    parsed.ok ? { manifest: parsed.manifest } : { findings: parsed.findings },
-    (m) => decidePath(m, policy),
+    assessPackage(inspection, policy, { expectedModel: model, scanPickle }),
   );
 }

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type {
-  NativeConnection} from '@temporalio/worker';
-import {
-  bundleWorkflowCode,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ReleaseActivities } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { connectClient, connectWorker } from '../../src/adapters/temporal-connection.js';

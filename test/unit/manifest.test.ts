@@ -37,17 +37,52 @@ describe('paved.yaml schema', () => {
   it.each([
     ['name', { name: 'Arrests Model' }, 'name', 'use lowercase letters, digits and dashes'],
     ['owner', { owner: 'alice' }, 'owner', 'put your e-mail address'],
-    ['artifact outside the package', { artifact: '../secrets/model.skops' }, 'artifact', 'name the model file inside the package'],
+    [
+      'artifact outside the package',
+      { artifact: '../secrets/model.skops' },
+      'artifact',
+      'name the model file inside the package',
+    ],
     ['absolute artifact', { artifact: '/etc/passwd' }, 'artifact', 'name the model file inside the package'],
-    ['unpinned requirement', { requirements: ['scikit-learn>=1.5'] }, 'requirements[0]', 'pin the exact version you trained with'],
+    [
+      'unpinned requirement',
+      { requirements: ['scikit-learn>=1.5'] },
+      'requirements[0]',
+      'pin the exact version you trained with',
+    ],
     ['no inputs', { inputs: [] }, 'inputs', 'list the model inputs in order'],
     ['bad dtype', { inputs: [{ name: 'age', dtype: 'float16' }] }, 'inputs[0].dtype', 'use one of float32'],
-    ['p99 as text', { budgets: { p99_ms: 'fast' } }, 'budgets.p99_ms', 'give the p99 latency budget in milliseconds'],
-    ['error rate above 1', { budgets: { error_rate: 5 } }, 'budgets.error_rate', 'give the allowed error share from 0 to 1'],
+    [
+      'p99 as text',
+      { budgets: { p99_ms: 'fast' } },
+      'budgets.p99_ms',
+      'give the p99 latency budget in milliseconds',
+    ],
+    [
+      'error rate above 1',
+      { budgets: { error_rate: 5 } },
+      'budgets.error_rate',
+      'give the allowed error share from 0 to 1',
+    ],
     ['dp ratio above 1', { fairness: { min_dp_ratio: 1.5 } }, 'fairness.min_dp_ratio', 'from 0 to 1'],
-    ['steps not ending at 100', { rollout: { steps: [5, 50], bake: '30s' } }, 'rollout.steps', 'ending at 100'],
-    ['steps decreasing', { rollout: { steps: [50, 5, 100], bake: '30s' } }, 'rollout.steps', 'increasing traffic percentages'],
-    ['bake without unit', { rollout: { steps: [100], bake: '30' } }, 'rollout.bake', 'give the time per step'],
+    [
+      'steps not ending at 100',
+      { rollout: { steps: [5, 50], bake: '30s' } },
+      'rollout.steps',
+      'ending at 100',
+    ],
+    [
+      'steps decreasing',
+      { rollout: { steps: [50, 5, 100], bake: '30s' } },
+      'rollout.steps',
+      'increasing traffic percentages',
+    ],
+    [
+      'bake without unit',
+      { rollout: { steps: [100], bake: '30' } },
+      'rollout.bake',
+      'give the time per step',
+    ],
   ])('%s: names the field and the fix', (_label, override, field, fix) => {
     const [f, ...rest] = findings(manifestDoc(override));
     expect(rest).toEqual([]);

@@ -19,16 +19,24 @@ describe('platform policy', () => {
   });
 
   it('names a bad version range and a reviewer that is not an address', () => {
-    const r = parsePolicy({ ...TEST_POLICY, approvedLibraries: { numpy: 'latest' }, teams: { risk: { reviewers: ['bob'] } } });
+    const r = parsePolicy({
+      ...TEST_POLICY,
+      approvedLibraries: { numpy: 'latest' },
+      teams: { risk: { reviewers: ['bob'] } },
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.findings.map((f) => f.field).sort()).toEqual(['approvedLibraries.numpy', 'teams.risk.reviewers[0]']);
+    expect(r.findings.map((f) => f.field).sort()).toEqual([
+      'approvedLibraries.numpy',
+      'teams.risk.reviewers[0]',
+    ]);
   });
 
   it('needs a review deadline with a unit', () => {
     const r = parsePolicy({ ...TEST_POLICY, review: { deadline: 72 } });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.findings[0]).toMatchObject({ field: 'review.deadline', fix: expect.stringContaining('72h') });
+    if (!r.ok)
+      expect(r.findings[0]).toMatchObject({ field: 'review.deadline', fix: expect.stringContaining('72h') });
   });
 });
 
@@ -48,7 +56,11 @@ describe('golden path or off path', () => {
     const d = decidePath(manifest({ requirements: ['scikit-learn==1.9.1', 'torch==2.4.0'] }), TEST_POLICY);
     expect(d.path).toBe('off-path');
     expect(d.reviewReasons).toEqual([
-      expect.objectContaining({ code: 'unapproved-library', field: 'requirements[1]', message: 'torch is not an approved library' }),
+      expect.objectContaining({
+        code: 'unapproved-library',
+        field: 'requirements[1]',
+        message: 'torch is not an approved library',
+      }),
     ]);
   });
 

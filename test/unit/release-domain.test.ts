@@ -28,29 +28,42 @@ describe('exit codes', () => {
 describe('review refusals', () => {
   const approve = (reviewer: string) => ({ decision: 'approve' as const, reviewer });
   it('lets a listed reviewer decide', () => {
-    expect(reviewRefusal(approve('bob@example.com'), { pending, reviewers: pending.reviewers })).toBeUndefined();
+    expect(
+      reviewRefusal(approve('bob@example.com'), { pending, reviewers: pending.reviewers }),
+    ).toBeUndefined();
   });
   it('refuses the owner, an unlisted reviewer, and a review with none pending', () => {
-    expect(reviewRefusal(approve('alice@example.com'), { pending, reviewers: [] })).toContain('cannot review their own release');
-    expect(reviewRefusal(approve('eve@example.com'), { pending, reviewers: [] })).toContain('is not a reviewer for this team');
-    expect(reviewRefusal(approve('bob@example.com'), { reviewers: [] })).toBe('no review is pending for this release');
+    expect(reviewRefusal(approve('alice@example.com'), { pending, reviewers: [] })).toContain(
+      'cannot review their own release',
+    );
+    expect(reviewRefusal(approve('eve@example.com'), { pending, reviewers: [] })).toContain(
+      'is not a reviewer for this team',
+    );
+    expect(reviewRefusal(approve('bob@example.com'), { reviewers: [] })).toBe(
+      'no review is pending for this release',
+    );
   });
   it('accepts a repeat of the decision already made, refuses a different one', () => {
     const decided = { decision: 'approve' as const, reviewer: 'bob@example.com', at: 't' };
     expect(reviewRefusal(approve('bob@example.com'), { decided, reviewers: [] })).toBeUndefined();
-    expect(reviewRefusal({ decision: 'reject', reviewer: 'bob@example.com' }, { decided, reviewers: [] })).toBe(
-      'this release was already approved by bob@example.com',
-    );
+    expect(
+      reviewRefusal({ decision: 'reject', reviewer: 'bob@example.com' }, { decided, reviewers: [] }),
+    ).toBe('this release was already approved by bob@example.com');
   });
   it('refuses an unknown decision', () => {
-    expect(reviewRefusal({ decision: 'maybe' as never, reviewer: 'bob@example.com' }, { pending, reviewers: [] })).toContain('approve or reject');
+    expect(
+      reviewRefusal({ decision: 'maybe' as never, reviewer: 'bob@example.com' }, { pending, reviewers: [] }),
+    ).toContain('approve or reject');
   });
 });
 
 describe('validate stage verdict', () => {
   it('refuses a package whose name differs from the release', () => {
     const o = validated(manifestDoc({ name: 'other' }));
-    expect(o.verdict).toMatchObject({ kind: 'fail', reason: expect.stringContaining('the package is named "other" but is released as "arrests"') });
+    expect(o.verdict).toMatchObject({
+      kind: 'fail',
+      reason: expect.stringContaining('the package is named "other" but is released as "arrests"'),
+    });
   });
   it('needs review off the path, passes on it', () => {
     expect(validated(manifestDoc({ requirements: ['xgboost==2.0.0'] })).verdict.kind).toBe('needs-review');
@@ -58,7 +71,9 @@ describe('validate stage verdict', () => {
   });
   it('summarises several problems in one sentence', () => {
     const o = validated(manifestDoc({ name: 'X', inputs: [] }));
-    expect(o.verdict.kind === 'fail' && o.verdict.reason).toMatch(/^paved.yaml is invalid: name: .* \(and 1 more finding\)$/);
+    expect(o.verdict.kind === 'fail' && o.verdict.reason).toMatch(
+      /^paved.yaml is invalid: name: .* \(and 1 more finding\)$/,
+    );
   });
 });
 

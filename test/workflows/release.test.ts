@@ -48,6 +48,20 @@ function mocks(
   if (holdExport) gate = new Promise((r) => (m.releaseExport = r));
   m.activities = {
     validatePackage: typeof validate === 'function' ? validate : async () => validate,
+    containerizePackage: async ({ model }) => ({
+      stage: 'containerize',
+      verdict: { kind: 'pass' },
+      output: {
+        image: `127.0.0.1:5000/paved/${model}:pkg-abab-t-1234`,
+        digest: `sha256:${'cd'.repeat(32)}`,
+        cached: false,
+        template: 'python-sklearn',
+        templateKey: '1234',
+        runtimeImage: 'paved/runtime-python-sklearn:1234',
+        sizeMB: 300,
+      },
+      summary: `built paved/${model}:pkg-abab-t-1234`,
+    }),
     exportAudit: async ({ entries }) => {
       await gate;
       exported.push(entries);
@@ -115,6 +129,7 @@ describe('release workflow', () => {
     expect(trail.map((e) => `${e.actor}: ${e.action}`)).toEqual([
       'ci@example.com: release requested',
       'paved: stage validate',
+      'paved: stage containerize',
       'paved: release released',
     ]);
     expect(trail[1]).toMatchObject({
@@ -122,7 +137,7 @@ describe('release workflow', () => {
       verdict: 'pass',
       inputsDigest: releaseInput().package.digest,
     });
-    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     await saveHistory(handle, 'golden-path');
   });
 
@@ -149,11 +164,12 @@ describe('release workflow', () => {
     expect(m.exported[0]!.map((e) => e.action)).toEqual([
       'release requested',
       'stage validate',
+      'stage containerize',
       'review requested',
       'review approved',
       'release released',
     ]);
-    expect(m.exported[0]![3]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
+    expect(m.exported[0]![4]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
     await saveHistory(handle, 'review-approved');
   });
 

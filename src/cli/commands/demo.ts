@@ -25,7 +25,10 @@ async function requireStack(config: PavedConfig): Promise<void> {
 }
 
 /** Runs job with a worker in this process, so the demo needs no separate worker terminal. */
-async function withInProcessWorker<T>(config: PavedConfig, job: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
+async function withInProcessWorker<T>(
+  config: PavedConfig,
+  job: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>,
+): Promise<T> {
   installRuntime(createLogger('paved-demo', process.env.PAVED_LOG_LEVEL ?? 'warn'));
   const connection = await connectWorker(config);
   const client = await connectClient(config);
@@ -49,7 +52,9 @@ export function registerDemoCommand(program: Command): void {
       const requestedBy = resolveIdentity() ?? 'demo@paved.local';
       const result = await withInProcessWorker(config, async (client) => {
         const started = await startRelease(client, config, path.resolve(dir), { requestedBy });
-        process.stdout.write(`paved: releasing ${started.model}/${started.version} (${started.workflowId})\n`);
+        process.stdout.write(
+          `paved: releasing ${started.model}/${started.version} (${started.workflowId})\n`,
+        );
         const outcome = await waitForRelease(started.handle, { json: false });
         return { outcome, started };
       });

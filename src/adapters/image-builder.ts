@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  cpSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import * as tar from 'tar';
+import { parse as parseYaml } from 'yaml';
+import { modelDockerfile, runtimeDockerfile, TemplateSchema, type Template } from '../domain/template.js';
+import { projectPath } from './project.js';
+import { runLogged } from './stack/exec.js';
+
+export interface LoadedTemplate {
+  dir: string;
+  spec: Template;
+  /** Content key of everything the runtime image is built from. */
+  key: string;
+}
+
+function hashTree(hash: ReturnType<typeof createHash>, dir: string, rel = ''): void {
+  for (const d of readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  )) {
+    if (d.name === '__pycache__') continue;
+    const r = path.join(rel, d.name);
+    if (d.isDirectory()) hashTree(hash, dir, r);
+    else hash.update(`\0${r}\0`).update(readFileSync(path.join(dir, r)));
+  }
+}
+
+export function loadTemplate(name: string, baseImage: string): LoadedTemplate {
+  const dir = projectPath('templates', name);
+  const file = path.join(dir, 'template.yaml');
+  if (!existsSync(file)) throw new Error(`template ${name} not found at ${dir}`);
+  const spec = TemplateSchema.parse(parseYaml(readFileSync(file, 'utf8')));
+  // The generated Dockerfiles are part of the recipe: changing them must not reuse old images.
+  const hash = createHash('sha256')
+    .update(readFileSync(file))
+    .update(baseImage)
+    .update(runtimeDockerfile(spec, baseImage))
+    .update(modelDockerfile('', {}));
+  for (const src of spec.source) hashTree(hash, path.join(dir, src));
+  if (spec.constraints) hash.update(readFileSync(projectPath(spec.constraints)));
+  return { dir, spec, key: hash.digest('hex').slice(0, 12) };
+}
+
+/**
+ * Downloads the template's wheels once, for the image's platform and Python, into
+ * a content-keyed cache, so builds need no network. The platform tags matter: an
+ * older tag alone silently resolves an older scikit-learn (training/serving skew).
+ */
+export async function ensureWheelhouse(
+  t: LoadedTemplate,
+  cacheDir: string,
+  pip: string,
+  logFile: string,
+): Promise<string> {
+  const reqs = [...t.spec.requirements, ...t.spec.optional_requirements];
+  const constraints = t.spec.constraints ? projectPath(t.spec.constraints) : undefined;
+  const key = createHash('sha256')
+    .update(reqs.join('\n'))
+    .update(constraints ? readFileSync(constraints) : '')
+    .update(t.spec.wheel_platforms.join(','))
+    .update(t.spec.python)
+    .digest('hex')
+    .slice(0, 12);
+  const dir = path.join(cacheDir, 'wheelhouse', key);
+  if (existsSync(path.join(dir, '.complete'))) return dir;
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  const args = [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--only-binary=:all:',
+    ...t.spec.wheel_platforms.flatMap((p) => ['--platform', p]),
+    '--python-version',
+    t.spec.python,
+    '-d',
+    partial,
+    ...(constraints ? ['-c', constraints] : []),
+    ...reqs,
+  ];
+  await runLogged(pip, args, logFile);
+  writeFileSync(path.join(partial, 'requirements.txt'), `${reqs.join('\n')}\n`);
+  writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
+  return dir;
+}
+
+interface BuildEvent {
+  stream?: string;
+  error?: string;
+  aux?: { ID?: string };
+}
+
+/** docker build of a context directory, network none; returns the image id. */
+export async function buildImage(
+  docker: Docker,
+  contextDir: string,
+  tag: string,
+  opts: { onProgress?: (line: string) => void; signal?: AbortSignal; labels?: Record<string, string> } = {},
+): Promise<string> {
+  const context = tar.c({ cwd: contextDir, portable: true }, readdirSync(contextDir));
+  const stream = await docker.buildImage(
+    context as unknown as NodeJS.ReadableStream,
+    {
+      t: tag,
+      networkmode: 'none',
+      forcerm: true,
+      labels: opts.labels,
+      abortSignal: opts.signal,
+    } as Docker.ImageBuildOptions,
+  );
+  const events = await new Promise<BuildEvent[]>((resolve, reject) =>
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, out: BuildEvent[]) => (err ? reject(err) : resolve(out)),
+      (e: BuildEvent) => {
+        const line = e.stream?.trim();
+        if (line) opts.onProgress?.(line);
+      },
+    ),
+  );
+  const failed = events.find((e) => e.error);
+  if (failed) throw new Error(`docker build ${tag} failed: ${failed.error}`);
+  const id = events.map((e) => e.aux?.ID).find(Boolean);
+  if (!id) throw new Error(`docker build ${tag} reported no image id`);
+  return id;
+}
+
+async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  try {
+    await docker.getImage(ref).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The template's runtime image (venv + runtime code), built once per template key. */
+export async function ensureRuntimeImage(
+  docker: Docker,
+  t: LoadedTemplate,
+  baseImage: string,
+  wheelhouse: string,
+  onProgress?: (line: string) => void,
+): Promise<string> {
+  const ref = `paved/runtime-${t.spec.name}:${t.key}`;
+  if (await imageExists(docker, ref)) return ref;
+  const ctx = mkdtempSync(path.join(os.tmpdir(), 'paved-runtime-'));
+  try {
+    cpSync(wheelhouse, path.join(ctx, 'wheels'), { recursive: true });
+    mkdirSync(path.join(ctx, 'app'));
+    for (const src of t.spec.source) {
+      cpSync(path.join(t.dir, src), path.join(ctx, 'app', src), {
+        recursive: true,
+        filter: (s) => !s.includes('__pycache__'),
+      });
+    }
+    writeFileSync(path.join(ctx, 'Dockerfile'), runtimeDockerfile(t.spec, baseImage));
+    await buildImage(docker, ctx, ref, { onProgress });
+    return ref;
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+}
+
+/** The model image: runtime image + the package unpacked from its (validated) tarball. */
+export async function buildModelImage(
+  docker: Docker,
+  runtimeImage: string,
+  packageTarball: string,
+  tag: string,
+  labels: Record<string, string>,
+  opts: { onProgress?: (line: string) => void; signal?: AbortSignal },
+): Promise<string> {
+  const ctx = mkdtempSync(path.join(os.tmpdir(), 'paved-model-'));
+  try {
+    mkdirSync(path.join(ctx, 'model'));
+    // The package passed validation (no links, no escaping paths); strict extraction all the same.
+    await tar.x({ file: packageTarball, cwd: path.join(ctx, 'model'), strict: true, preserveOwner: false });
+    writeFileSync(path.join(ctx, 'Dockerfile'), modelDockerfile(runtimeImage, labels));
+    return await buildImage(docker, ctx, tag, opts);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+}
