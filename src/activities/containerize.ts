@@ -112,20 +112,26 @@ export function createContainerizeActivities(deps: ContainerizeDeps): Containeri
         ensureRuntimeImage(deps.docker, t, deps.baseImage, wheelhouse, (l) => ctx.heartbeat(l)),
       );
       const tarball = await deps.store.fetch(ref);
-      await buildModelImage(
-        deps.docker,
-        runtimeImage,
-        tarball,
-        image,
-        {
-          'paved.model': model,
-          'paved.package.digest': ref.digest,
-          'paved.template': `${t.spec.name}@${t.spec.version}`,
-          'paved.template.key': t.key,
-        },
-        { onProgress: (l) => ctx.heartbeat(l), signal: ctx.cancellationSignal },
+      await withHeartbeat(
+        'model image',
+        buildModelImage(
+          deps.docker,
+          runtimeImage,
+          tarball,
+          image,
+          {
+            'paved.model': model,
+            'paved.package.digest': ref.digest,
+            'paved.template': `${t.spec.name}@${t.spec.version}`,
+            'paved.template.key': t.key,
+          },
+          { onProgress: (l) => ctx.heartbeat(l), signal: ctx.cancellationSignal },
+        ),
       );
-      const digest = await pushImage(deps.docker, image, (l) => ctx.heartbeat(l));
+      const digest = await withHeartbeat(
+        'push',
+        pushImage(deps.docker, image, (l) => ctx.heartbeat(l)),
+      );
       const size = await sizeMB(deps.docker, image);
       return {
         stage: 'containerize',

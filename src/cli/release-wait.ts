@@ -72,7 +72,8 @@ export async function waitForRelease(
     // The useful text is at the bottom of the chain: WorkflowFailed → ActivityFailure → ApplicationFailure.
     let deepest = err as Error | undefined;
     while (deepest?.cause instanceof Error) deepest = deepest.cause;
-    const cause = err instanceof WorkflowFailedError ? (deepest?.message ?? err.message) : (err as Error).message;
+    const cause =
+      err instanceof WorkflowFailedError ? (deepest?.message ?? err.message) : (err as Error).message;
     final = outcome('failed', 'done', `the release workflow failed: ${cause}`);
   }
   const state = await handle.query(stateQuery).catch(() => undefined);

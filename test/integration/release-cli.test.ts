@@ -143,6 +143,23 @@ describe('a review round-trip from two processes', () => {
     expect(entries[4]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
   });
 
+  it('examples/arrests-pickle waits for review because its artifact is a pickle', async () => {
+    const v = version();
+    const ci = pavedBackground(
+      ['release', projectPath('examples', 'arrests-pickle'), '--wait', '--version', v],
+      env,
+    );
+    const rows = await waitForPendingReview(`arrests-pickle/${v}`);
+    expect(rows.find((r) => r.release === `arrests-pickle/${v}`)!.reasons).toEqual([
+      'pickle artifact is off the golden path',
+    ]);
+    await paved(
+      ['reject', `arrests-pickle/${v}`, '--as', 'bob@example.com', '-m', 'save it with skops'],
+      env,
+    );
+    expect((await ci.done).code).toBe(3);
+  });
+
   it('a reject ends CI with exit 3', async () => {
     const v = version();
     const ci = pavedBackground(['release', offPathPackage(), '--wait', '--version', v], env);

@@ -9,7 +9,7 @@ import type { StageContext } from './stage.js';
 // timeout instead of the whole start-to-close window.
 const { containerizePackage } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: {
     maximumAttempts: 3,
     initialInterval: '5 seconds',

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContainerizeActivities, type ContainerizeOutput } from '../../src/activities/containerize.js';
+import { packageStore } from '../../src/activities/index.js';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { dockerClient } from '../../src/adapters/docker-client.js';
+import { startModelContainer, stopModelContainer, waitReady } from '../../src/adapters/model-runtime.js';
+import { packDirectory } from '../../src/adapters/package-store.js';
+import { projectPath } from '../../src/adapters/project.js';
+import { RegistryClient } from '../../src/adapters/registry-client.js';
+import { baseImageRef } from '../../src/adapters/stack/base-image.js';
+import { venvBin } from '../../src/adapters/stack/python-env.js';
+import type { PackageRef, StageOutcome } from '../../src/domain/release.js';
+import { freePort } from '../support/free-port.js';
+
+// Real Docker, real registry, real wheelhouse: the activity as the worker runs it.
+const config = loadConfig();
+const docker = dockerClient(config);
+const registry = new RegistryClient(config.registry.address);
+const activities = createContainerizeActivities({
+  docker,
+  registry,
+  store: packageStore(config),
+  baseImage: baseImageRef(config),
+  cacheDir: config.cacheDir,
+  home: config.home,
+  python: venvBin(config.home, 'python'),
+});
+const EXAMPLE = projectPath('examples', 'arrests');
+const containers: string[] = [];
+let ref: PackageRef;
+let first: StageOutcome<ContainerizeOutput>;
+
+function containerize(): Promise<StageOutcome<ContainerizeOutput>> {
+  return new MockActivityEnvironment().run(activities.containerizePackage, {
+    model: 'arrests',
+    version: 'it',
+    template: 'python-sklearn',
+    package: ref,
+  });
+}
+
+beforeAll(async () => {
+  ref = await packageStore(config).put(await packDirectory(EXAMPLE));
+  first = await containerize();
+}, 900_000);
+afterAll(async () => {
+  for (const name of containers) await stopModelContainer(docker, name);
+});
+
+/** What the model itself predicts for the sample rows, computed offline with the training venv. */
+function offlinePrediction(): { label: number[]; probability: number[] } {
+  const script = `
+import json, sys, numpy as np, skops.io as sio, yaml
+d = sys.argv[1]
+m = yaml.safe_load(open(d + '/paved.yaml'))
+req = json.load(open(d + '/sample-request.json'))
+cols = {i['name']: i['data'] for i in req['inputs']}
+X = np.array([cols[f['name']] for f in m['inputs']], dtype=np.float32).T
+model = sio.load(d + '/model.skops', trusted=sio.get_untrusted_types(file=d + '/model.skops'))
+print(json.dumps({'label': model.predict(X).tolist(), 'probability': model.predict_proba(X)[:, 1].tolist()}))
+`;
+  const python = path.join(config.home, 'ml-venv', 'bin', 'python');
+  return JSON.parse(execFileSync(python, ['-c', script, EXAMPLE], { encoding: 'utf8' })) as {
+    label: number[];
+    probability: number[];
+  };
+}
+
+describe('containerize examples/arrests', () => {
+  it('pushes an image the registry serves under the recorded digest', async () => {
+    expect(first.verdict.kind).toBe('pass');
+    const { image, digest } = first.output;
+    expect(image).toMatch(
+      new RegExp(`^${config.registry.address}/paved/arrests:pkg-[0-9a-f]{12}-t-[0-9a-f]{8}$`),
+    );
+    const tag = image.split(':').at(-1)!;
+    expect(await registry.manifestDigest('paved/arrests', tag)).toBe(digest);
+    const labels = (await docker.getImage(image).inspect()).Config.Labels;
+    expect(labels).toMatchObject({ 'paved.model': 'arrests', 'paved.package.digest': ref.digest });
+  });
+
+  it('an unchanged package is a cache hit with the same digest', async () => {
+    const again = await containerize();
+    expect(again.output).toMatchObject({
+      cached: true,
+      digest: first.output.digest,
+      image: first.output.image,
+    });
+  });
+
+  it('runs hardened and answers a V2 request exactly as the model predicts offline', async () => {
+    const port = await freePort();
+    const name = `paved-it-arrests-${port}`;
+    containers.push(name);
+    await startModelContainer(docker, { name, image: first.output.image, port, memoryMB: 512, cpus: 1 });
+    await waitReady(docker, name, port);
+    const info = await docker.getContainer(name).inspect();
+    expect(info.HostConfig).toMatchObject({
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: 'host',
+    });
+    expect(info.Config.User).toBe('1000:1000');
+
+    const body = readFileSync(path.join(EXAMPLE, 'sample-request.json'), 'utf8');
+    const res = await fetch(`http://127.0.0.1:${port}/v2/models/arrests/infer`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };
+    const expected = offlinePrediction();
+    expect(answer.outputs.find((o) => o.name === 'label')!.data).toEqual(expected.label);
+    const probs = answer.outputs.find((o) => o.name === 'probability')!.data;
+    probs.forEach((p, i) => expect(p).toBeCloseTo(expected.probability[i]!, 6));
+
+    const bad = await fetch(`http://127.0.0.1:${port}/v2/models/arrests/infer`, {
+      method: 'POST',
+      body: '{"inputs": 3}',
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('a container that writes to / fails; /tmp is the only writable place', async () => {
+    const port = await freePort();
+    const probe = async (code: string) => {
+      const name = `paved-it-probe-${port}-${Math.random().toString(36).slice(2, 8)}`;
+      containers.push(name);
+      const c = await startModelContainer(docker, {
+        name,
+        image: first.output.image,
+        port,
+        memoryMB: 128,
+        cpus: 0.5,
+        entrypoint: ['/opt/venv/bin/python', '-c', code],
+      });
+      const { StatusCode } = (await c.wait()) as { StatusCode: number };
+      const logs = (await c.logs({ stdout: true, stderr: true })).toString('utf8');
+      return { StatusCode, logs };
+    };
+    const root = await probe("open('/pwned', 'w').write('x')");
+    expect(root.StatusCode).not.toBe(0);
+    expect(root.logs).toContain('Read-only file system');
+    const model = await probe("open('/model/paved.yaml', 'a').write('x')");
+    expect(model.StatusCode).not.toBe(0);
+    const tmp = await probe("open('/tmp/scratch', 'w').write('x'); print('ok')");
+    expect(tmp).toMatchObject({ StatusCode: 0 });
+  });
+});

@@ -1,0 +1,157 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { inspectPackage } from '../../src/adapters/package-inspector.js';
+import { loadPolicy } from '../../src/adapters/policy-loader.js';
+import { projectPath } from '../../src/adapters/project.js';
+import { scanPickleArtifact } from '../../src/domain/pickle-scanner.js';
+import { assessPackage } from '../../src/domain/validate.js';
+import { paved } from '../support/cli.js';
+import { writeTarball, type RawEntry } from '../support/tarballs.js';
+
+// Each hostile package is built on the fly, header by header, and goes through the
+// same inspector and rules the validate activity uses. Nothing is unpacked or run.
+const policy = { ...loadPolicy(), packages: { maxFiles: 20, maxUnpackedMB: 1, maxArtifactMB: 0.5 } };
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'paved-hostile-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const manifest = (artifact = 'model.skops') =>
+  `name: arrests\nowner: alice@example.com\nteam: risk\nartifact: ${artifact}\nrequirements: [scikit-learn==1.9.1]\ninputs: [{name: age, dtype: float32}]\n`;
+
+async function assess(entries: RawEntry[]) {
+  const file = path.join(tmp(), 'pkg.tar.gz');
+  writeTarball(file, entries);
+  return assessPackage(await inspectPackage(file, policy.packages), policy, {
+    expectedModel: 'arrests',
+    scanPickle: scanPickleArtifact,
+  });
+}
+
+const base: RawEntry[] = [
+  { path: 'paved.yaml', body: manifest() },
+  { path: 'model.skops', body: 'skops-bytes' },
+];
+
+describe('hostile packages are refused, naming the file', () => {
+  it.each<[string, RawEntry, string]>([
+    [
+      'a path escaping the package',
+      { path: '../../etc/cron.d/evil', body: '* * * * * root sh' },
+      'path-traversal',
+    ],
+    ['an absolute path', { path: '/etc/ld.so.preload', body: '/tmp/x.so' }, 'path-absolute'],
+    ['a symlink', { path: 'data', type: 'SymbolicLink', linkpath: '/etc/shadow' }, 'link'],
+    ['a hard link', { path: 'shadow', type: 'Link', linkpath: '/etc/shadow' }, 'link'],
+    ['a device file', { path: 'mem', type: 'CharacterDevice' }, 'special-file'],
+    ['a FIFO', { path: 'pipe', type: 'FIFO' }, 'special-file'],
+  ])('%s', async (_label, hostile, code) => {
+    const a = await assess([...base, hostile]);
+    const f = a.refusals.find((r) => r.code === code);
+    expect(f, JSON.stringify(a.refusals)).toBeDefined();
+    expect(f!.field).toBe(hostile.path.replace(/^\.\//, ''));
+  });
+
+  it('a tar bomb: too many files', async () => {
+    const many = Array.from({ length: 25 }, (_, i) => ({ path: `junk/${i}.txt`, body: 'x' }));
+    expect((await assess([...base, ...many])).refusals.map((r) => r.code)).toContain('too-many-files');
+  });
+
+  it('a tar bomb: unpacks past the size limit, and the walk stops early', async () => {
+    const zeros = Buffer.alloc(3 * 1024 * 1024);
+    const a = await assess([...base, { path: 'a.bin', body: zeros }, { path: 'b.bin', body: zeros }]);
+    expect(a.refusals.map((r) => r.code)).toContain('package-too-large');
+  });
+
+  it('an artifact over the size limit', async () => {
+    const a = await assess([
+      { path: 'paved.yaml', body: manifest() },
+      { path: 'model.skops', body: Buffer.alloc(600 * 1024) },
+    ]);
+    expect(a.refusals.find((r) => r.code === 'artifact-too-large')?.message).toContain(
+      'model.skops is 0.6 MB',
+    );
+  });
+
+  it('a pickle that would run os.system', async () => {
+    const python = path.join(loadConfig().home, 'ml-venv', 'bin', 'python');
+    const evil = execFileSync(python, [
+      '-c',
+      "import os, pickle, sys\nclass E:\n    def __reduce__(self):\n        return (os.system, ('id',))\nsys.stdout.buffer.write(pickle.dumps(E(), protocol=4))",
+    ]);
+    const a = await assess([
+      { path: 'paved.yaml', body: manifest('model.pkl') },
+      { path: 'model.pkl', body: evil },
+    ]);
+    const f = a.refusals.find((r) => r.code === 'pickle-unsafe');
+    expect(f?.field).toBe('model.pkl');
+    expect(f?.message).toMatch(/would import (posix|os)\.system/);
+  });
+
+  it('model.py with a hook the template cannot call', async () => {
+    const a = await assess([
+      ...base,
+      { path: 'model.py', body: 'def preprocess(inputs, secret):\n    return inputs\n' },
+    ]);
+    expect(a.refusals.find((r) => r.code === 'hook-signature')?.field).toBe('model.py:preprocess');
+  });
+});
+
+describe('paved validate', () => {
+  it('examples/arrests is on the golden path (exit 0)', async () => {
+    const res = await paved(['validate', projectPath('examples', 'arrests'), '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ ok: true, path: 'golden', findings: [] });
+  });
+
+  it('examples/arrests-pickle is releasable off the path, and says why (exit 0)', async () => {
+    const res = await paved(['validate', projectPath('examples', 'arrests-pickle'), '--json']);
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as {
+      ok: boolean;
+      path: string;
+      findings: Array<{ code: string; message: string; severity: string }>;
+    };
+    expect(report).toMatchObject({ ok: true, path: 'off-path' });
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        code: 'pickle-artifact',
+        message: 'pickle artifact is off the golden path',
+        severity: 'review',
+      }),
+    ]);
+  });
+
+  it('a package with a symlink and a FIFO is refused (exit 2), each named', async () => {
+    const dir = tmp();
+    cpSync(projectPath('examples', 'arrests'), dir, { recursive: true });
+    symlinkSync('/etc/passwd', path.join(dir, 'passwd'));
+    execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+    const res = await paved(['validate', dir]);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toContain('refused  passwd: passwd is a symbolic link to /etc/passwd');
+    expect(res.stdout).toContain('refused  pipe: pipe is a FIFO, not a regular file');
+  });
+
+  it('a broken manifest names each field and its fix', async () => {
+    const dir = tmp();
+    cpSync(projectPath('examples', 'arrests'), dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'paved.yaml'),
+      'name: Arrests\nowner: alice\nteam: risk\nartifact: model.skops\ninputs: []\n',
+    );
+    const res = await paved(['validate', dir, '--json']);
+    expect(res.code).toBe(2);
+    const fields = (
+      JSON.parse(res.stdout) as { findings: Array<{ field: string; fix: string }> }
+    ).findings.map((f) => f.field);
+    expect(fields).toEqual(['name', 'owner', 'inputs']);
+  });
+});
