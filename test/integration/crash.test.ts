@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
-import { offPathPackage } from '../support/packages.js';
+import { examplePackage, offPathPackage } from '../support/packages.js';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { RegistryClient } from '../../src/adapters/registry-client.js';
+import { connectClient } from '../../src/adapters/temporal-connection.js';
+import protoPackage from '@temporalio/proto';
+
+const STARTED = protoPackage.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 
 // A worker dies (SIGKILL, no goodbye) while a release waits for review; a new worker
 // picks it up from Temporal's history and the release completes with no stage run twice.
@@ -48,5 +54,62 @@ describe('worker crash while a release waits for review', () => {
       'release released',
     ]);
     expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('worker crash during the build', () => {
+  it('the retried activity produces one image and one digest', async () => {
+    const client = await connectClient(loadConfig());
+    try {
+      const v = `crash-build-${randomUUID().slice(0, 8)}`;
+      // Unique content: a real build, not a cache hit.
+      const dir = examplePackage((doc) => {
+        doc.description = `crash test ${v}`;
+      });
+      const first = await spawnWorker(env);
+      workers.push(first);
+      const ci = pavedBackground(['release', dir, '--wait', '--json', '--version', v], env);
+      const handle = client.workflow.getHandle(`release/arrests/${v}`);
+      let killed = false;
+      for (let i = 0; i < 600 && !killed; i++) {
+        const pending = await handle.describe().then(
+          (d) => d.raw.pendingActivities ?? [],
+          () => [],
+        );
+        if (pending.some((a) => a.activityType?.name === 'containerizePackage' && a.state === STARTED)) {
+          await first.kill('SIGKILL');
+          killed = true;
+        } else await sleep(50);
+      }
+      expect(killed).toBe(true);
+      const second = await spawnWorker(env);
+      workers.push(second);
+      const result = await ci.done;
+      expect(result.code, result.stderr).toBe(0);
+
+      const history = await handle.fetchHistory();
+      const starts = (history.events ?? []).filter(
+        (e) =>
+          e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+      );
+      expect(starts.length).toBeGreaterThanOrEqual(1); // the kill really hit a running attempt
+
+      const audit = JSON.parse((await paved(['audit', `arrests/${v}`, '--json'], env)).stdout) as Array<{
+        action: string;
+        outputs?: { image: string; digest: string };
+      }>;
+      const stage = audit.filter((e) => e.action === 'stage containerize');
+      expect(stage).toHaveLength(1);
+      const { image, digest } = stage[0]!.outputs!;
+      const tag = image.split(':').at(-1)!;
+      const registry = new RegistryClient(loadConfig().registry.address);
+      expect(await registry.manifestDigest('paved/arrests', tag)).toBe(digest);
+      const pkgTags = (await registry.tags('paved/arrests')).filter((t) =>
+        t.startsWith(tag.split('-t-')[0]!),
+      );
+      expect(pkgTags).toEqual([tag]);
+    } finally {
+      await client.connection.close();
+    }
   });
 });
