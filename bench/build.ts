@@ -40,18 +40,24 @@ async function build(cacheDir: string): Promise<{ seconds: number; sizeMB: numbe
   // Unique content for every build that must not be a cache hit.
   const ref = await packageStore(config).put(await packDirectory(work));
   const t0 = performance.now();
-  const out: StageOutcome<ContainerizeOutput> = await new MockActivityEnvironment().run(activities(cacheDir).containerizePackage, {
-    model: 'bench',
-    version: 'bench',
-    template: 'python-sklearn',
-    package: ref,
-  });
+  const out: StageOutcome<ContainerizeOutput> = await new MockActivityEnvironment().run(
+    activities(cacheDir).containerizePackage,
+    {
+      model: 'bench',
+      version: 'bench',
+      template: 'python-sklearn',
+      package: ref,
+    },
+  );
   return { seconds: (performance.now() - t0) / 1000, sizeMB: out.output.sizeMB, cached: out.output.cached };
 }
 
 try {
   const runtime = `paved/runtime-python-sklearn:${loadTemplate('python-sklearn', baseImageRef(config)).key}`;
-  await docker.getImage(runtime).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getImage(runtime)
+    .remove({ force: true })
+    .catch(() => undefined);
   writeFileSync(path.join(work, 'bench-nonce.txt'), `cold ${Date.now()}`);
   const cold = await build(coldCache);
   writeFileSync(path.join(work, 'bench-nonce.txt'), `warm ${Date.now()}`);

@@ -1,27 +1,32 @@
 import { Command, CommanderError } from 'commander';
 import { PavedError } from '../domain/errors.js';
-import { registerStackCommands } from './commands/stack.js';
-import { registerWorkerCommand } from './commands/worker.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerReleaseCommand } from './commands/release.js';
-import { registerStatusCommand } from './commands/status.js';
-import { registerReviewCommands } from './commands/reviews.js';
-import { registerAuditCommand } from './commands/audit.js';
-import { registerValidateCommand } from './commands/validate.js';
+
+type Register = (program: Command) => void;
+
+// Each command's module is loaded only when that command runs: `paved validate`
+// should not pay for the Temporal and Docker clients. Help loads them all.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import('./commands/init.js')).registerInitCommand,
+  validate: async () => (await import('./commands/validate.js')).registerValidateCommand,
+  release: async () => (await import('./commands/release.js')).registerReleaseCommand,
+  status: async () => (await import('./commands/status.js')).registerStatusCommand,
+  reviews: async () => (await import('./commands/reviews.js')).registerReviewCommands,
+  audit: async () => (await import('./commands/audit.js')).registerAuditCommand,
+  stack: async () => (await import('./commands/stack.js')).registerStackCommands,
+  worker: async () => (await import('./commands/worker.js')).registerWorkerCommand,
+  demo: async () => (await import('./commands/demo.js')).registerDemoCommand,
+};
+const ALIASES: Record<string, string> = { approve: 'reviews', reject: 'reviews', smoke: 'demo' };
 
 const program = new Command('paved')
   .description('paved: the paved road from notebook to production for ML models')
   .showHelpAfterError()
   .exitOverride();
 
-registerValidateCommand(program);
-registerReleaseCommand(program);
-registerStatusCommand(program);
-registerReviewCommands(program);
-registerAuditCommand(program);
-registerStackCommands(program);
-registerWorkerCommand(program);
-registerDemoCommand(program);
+const asked = process.argv[2] ?? '';
+const name = ALIASES[asked] ?? asked;
+const wanted = COMMANDS[name] ? [COMMANDS[name]] : Object.values(COMMANDS);
+for (const load of wanted) (await load())(program);
 
 try {
   await program.parseAsync(process.argv);

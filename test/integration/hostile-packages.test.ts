@@ -155,3 +155,41 @@ describe('paved validate', () => {
     expect(fields).toEqual(['name', 'owner', 'inputs']);
   });
 });
+
+describe('paved init', () => {
+  it('scaffolds a package that passes validation, with hooks the template accepts', async () => {
+    const dir = path.join(tmp(), 'churn');
+    const res = await paved([
+      'init',
+      dir,
+      '--name',
+      'churn-score',
+      '--team',
+      'growth',
+      '--owner',
+      'dana@example.com',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('created');
+    const report = await paved(['validate', dir, '--json']);
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.stdout)).toEqual({ ok: true, path: 'golden', findings: [] });
+  });
+
+  it('never overwrites a directory that has files, and checks the name', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const busy = await paved(['init', dir, '--name', 'x1', '--owner', 'a@example.com']);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain('is not empty; paved init never overwrites files');
+    const bad = await paved([
+      'init',
+      path.join(dir, 'new'),
+      '--name',
+      'Churn Score',
+      '--owner',
+      'a@example.com',
+    ]);
+    expect(bad.stderr).toContain('--name "Churn Score": use lowercase letters');
+  });
+});
