@@ -7,24 +7,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the `paved` command as a user would, in a child process. */
-export function paved(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the `paved` command as a user would, in a child process, and waits for it. */
+export async function paved(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CliResult> {
+  const run = pavedBackground(args, env);
+  const timer = setTimeout(() => run.kill(), timeoutMs);
+  try {
+    return await run.done;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface SpawnedWorker {
@@ -60,7 +51,7 @@ export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker
 export function pavedBackground(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): { done: Promise<CliResult>; stdout: () => string } {
+): { done: Promise<CliResult>; stdout: () => string; kill: () => void } {
   const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,8 +60,9 @@ export function pavedBackground(
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { done, stdout: () => stdout };
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { done, stdout: () => stdout, kill: () => child.kill('SIGKILL') };
 }
