@@ -6,6 +6,7 @@ import { createActivities } from './activities/index.js';
 import { connectWorker } from './adapters/temporal-connection.js';
 import { temporalLogger } from './adapters/temporal-logger.js';
 import type { Logger } from './adapters/logger.js';
+import { findPortOwner, isListening, PortTakenError } from './adapters/stack/ports.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -38,7 +39,11 @@ export function installRuntime(logger: Logger, metricsPort?: number): void {
 
 /** Runs a worker until a shutdown signal arrives. */
 export async function runWorker(config: PavedConfig, logger: Logger): Promise<void> {
-  installRuntime(logger, config.worker.metricsPort);
+  const port = config.worker.metricsPort;
+  if (await isListening('127.0.0.1', port)) {
+    throw new PortTakenError('worker metrics', port, findPortOwner(port), 'set PAVED_METRICS_PORT=<free port> for this worker');
+  }
+  installRuntime(logger, port);
   const connection = await connectWorker(config);
   try {
     const worker = await createWorker(config, connection);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { projectPath } from '../../src/adapters/project.js';
+import { freePort } from './free-port.js';
 
 export interface CliResult {
   code: number | null;
@@ -25,8 +26,10 @@ export interface SpawnedWorker {
 
 /** Starts `paved worker` as its own process, ready once it logs "worker started". */
 export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker> {
+  // Test files run in parallel: each worker gets its own metrics port.
+  const metricsPort = env.PAVED_METRICS_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), 'worker'], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, PAVED_METRICS_PORT: metricsPort, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let logs = '';
