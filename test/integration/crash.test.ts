@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage, offPathPackage } from '../support/packages.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
@@ -14,8 +14,10 @@ const STARTED = protoPackage.temporal.api.enums.v1.PendingActivityState.PENDING_
 // picks it up from Temporal's history and the release completes with no stage run twice.
 const env = { PAVED_TASK_QUEUE: `it-crash-${randomUUID()}`, PAVED_USER: 'ci@example.com' };
 const workers: SpawnedWorker[] = [];
-afterAll(async () => {
-  for (const w of workers) await w.kill();
+// Every test owns the task queue alone: a worker left from the previous test would
+// pick up the activity this test means to interrupt.
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.kill();
 });
 
 async function pendingInReviews(ref: string): Promise<boolean> {
