@@ -18,6 +18,9 @@ export function createWorker(config: PavedConfig, connection: NativeConnection):
     taskQueue: config.temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(config),
+    // Heartbeats carry cancellation back to activities: send them often enough that
+    // an aborted release stops its build within seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
 }
 

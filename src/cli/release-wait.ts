@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import ora, { type Ora } from 'ora';
 import { outcome, type ReleaseOutcome } from '../domain/release.js';
 import { stateQuery, type ReleaseState, type StageSummary } from '../workflows/definitions.js';
@@ -74,7 +74,10 @@ export async function waitForRelease(
     while (deepest?.cause instanceof Error) deepest = deepest.cause;
     const cause =
       err instanceof WorkflowFailedError ? (deepest?.message ?? err.message) : (err as Error).message;
-    final = outcome('failed', 'done', `the release workflow failed: ${cause}`);
+    final =
+      err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure
+        ? outcome('cancelled', 'done', 'the release was cancelled by an operator')
+        : outcome('failed', 'done', `the release workflow failed: ${cause}`);
   }
   const state = await handle.query(stateQuery).catch(() => undefined);
   if (state) report(state);

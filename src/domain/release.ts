@@ -36,7 +36,7 @@ export interface ReleaseInput {
   requestedBy: string;
 }
 
-export type ReleaseStatus = 'released' | 'stopped' | 'rejected' | 'expired' | 'rolled-back' | 'failed';
+export type ReleaseStatus = 'released' | 'stopped' | 'rejected' | 'expired' | 'rolled-back' | 'cancelled' | 'failed';
 
 export interface ReleaseOutcome {
   status: ReleaseStatus;
@@ -53,6 +53,7 @@ const EXIT: Record<ReleaseStatus, number> = {
   rejected: 3,
   expired: 3,
   'rolled-back': 4,
+  cancelled: 1,
   failed: 1,
 };
 

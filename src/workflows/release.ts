@@ -1,5 +1,7 @@
 import {
   allHandlersFinished,
+  CancellationScope,
+  isCancellation,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -140,73 +142,92 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     show(`${o.stage}: ${o.summary}`);
   };
 
-  const reviewReasons: Finding[] = [];
+  /** The stages in order; returns how the release ended. finish() records and exports it. */
+  const pipeline = async (): Promise<ReleaseOutcome> => {
+    const reviewReasons: Finding[] = [];
 
-  // validate
-  enter('validate');
-  const validated = await runValidate({ input });
-  stageDone(validated);
-  if (validated.verdict.kind === 'fail')
-    return finish(outcome('stopped', 'validate', validated.verdict.reason));
-  if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
-  const manifest = validated.output.manifest!;
-  state.owner = manifest.owner;
+    // validate
+    enter('validate');
+    const validated = await runValidate({ input });
+    stageDone(validated);
+    if (validated.verdict.kind === 'fail') return outcome('stopped', 'validate', validated.verdict.reason);
+    if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
+    const manifest = validated.output.manifest!;
+    state.owner = manifest.owner;
 
-  // containerize: the image is built and pushed even off the path; nothing in it runs
-  // before a reviewer approves.
-  enter('containerize');
-  const built = await runContainerize({ input }, manifest.template);
-  stageDone(built);
+    // containerize: the image is built and pushed even off the path; nothing in it runs
+    // before a reviewer approves.
+    enter('containerize');
+    const built = await runContainerize({ input }, manifest.template);
+    stageDone(built);
 
-  // review, only when a stage asked for it
-  if (reviewReasons.length > 0) {
-    enter('review');
-    const deadline = validated.output.reviewDeadline ?? '72h';
-    const pending: PendingReview = {
-      reasons: reviewReasons,
-      reviewers: validated.output.reviewers,
-      owner: manifest.owner,
-      since: new Date().toISOString(),
-      deadline,
-    };
-    state.pendingReview = pending;
-    show(
-      `review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`,
-    );
-    record({
-      actor: 'paved',
-      action: 'review requested',
-      stage: 'review',
-      reason: reviewReasons.map((r) => r.message).join('; '),
-    });
-    const answered = await condition(() => state.review !== null, deadline);
-    if (!answered) {
-      state.pendingReview = null;
-      return finish(
-        outcome(
+    // review, only when a stage asked for it
+    if (reviewReasons.length > 0) {
+      enter('review');
+      const deadline = validated.output.reviewDeadline ?? '72h';
+      const pending: PendingReview = {
+        reasons: reviewReasons,
+        reviewers: validated.output.reviewers,
+        owner: manifest.owner,
+        since: new Date().toISOString(),
+        deadline,
+      };
+      state.pendingReview = pending;
+      show(
+        `review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`,
+      );
+      record({
+        actor: 'paved',
+        action: 'review requested',
+        stage: 'review',
+        reason: reviewReasons.map((r) => r.message).join('; '),
+      });
+      const answered = await condition(() => state.review !== null, deadline);
+      if (!answered) {
+        state.pendingReview = null;
+        return outcome(
           'expired',
           'review',
           `no reviewer answered within ${deadline}; release again when a reviewer is available`,
-        ),
-      );
-    }
-    const review = state.review!;
-    state.stages.push({
-      stage: 'review',
-      verdict: review.decision === 'approve' ? 'pass' : 'fail',
-      summary: `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`,
-    });
-    if (review.decision === 'reject') {
-      return finish(
-        outcome(
+        );
+      }
+      const review = state.review!;
+      state.stages.push({
+        stage: 'review',
+        verdict: review.decision === 'approve' ? 'pass' : 'fail',
+        summary: `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`,
+      });
+      if (review.decision === 'reject') {
+        return outcome(
           'rejected',
           'review',
           `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`,
-        ),
-      );
+        );
+      }
     }
-  }
 
-  const passed = state.stages.map((s) => s.stage).join(', ');
-  return finish(outcome('released', 'done', `passed ${passed}`));
+    const passed = state.stages.map((s) => s.stage).join(', ');
+    return outcome('released', 'done', `passed ${passed}`);
+  };
+
+  let result: ReleaseOutcome;
+  try {
+    result = await pipeline();
+  } catch (err) {
+    // A cancelled or crashed release still gets its last audit entry and export,
+    // even while the workflow is being cancelled; then the error ends the run.
+    const stage = state.stage === 'queued' || state.stage === 'done' ? 'done' : state.stage;
+    const ended = isCancellation(err)
+      ? outcome('cancelled', stage, `cancelled by an operator during ${stage}`)
+      : outcome('failed', stage, `${stage} failed: ${rootMessage(err)}`);
+    await CancellationScope.nonCancellable(() => finish(ended));
+    throw err;
+  }
+  return finish(result);
+}
+
+function rootMessage(err: unknown): string {
+  let e = err as Error | undefined;
+  while (e?.cause instanceof Error) e = e.cause;
+  return e?.message ?? String(err);
 }

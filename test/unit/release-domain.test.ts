@@ -19,6 +19,7 @@ describe('exit codes', () => {
     ['rejected', 3],
     ['expired', 3],
     ['rolled-back', 4],
+    ['cancelled', 1],
     ['failed', 1],
   ] as const)('%s exits %i', (status, code) => {
     expect(outcome(status, 'done', 'x').exitCode).toBe(code);

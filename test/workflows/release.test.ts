@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseActivities } from '../../src/activities/index.js';
@@ -320,5 +321,39 @@ describe('release workflow', () => {
     const err = await h.run(m.activities, async (tq) => (await start(tq)).result()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(calls).toBe(1); // listed in nonRetryableErrorTypes: no retries for hours
+    // the record still ends with what happened
+    expect(m.exported[0]!.at(-1)).toMatchObject({
+      action: 'release failed',
+      verdict: 'fail',
+      reason: 'validate failed: package sha256:ab… is not in the store',
+    });
+  });
+
+  it('an operator cancelling during the build stops the build and still exports the audit', async () => {
+    let buildCancelled = false;
+    const m = mocks(validated(manifestDoc()));
+    m.activities.containerizePackage = async () => {
+      const ctx = Context.current();
+      try {
+        for (;;) {
+          ctx.heartbeat('building');
+          await ctx.sleep(100);
+        }
+      } catch (err) {
+        buildCancelled = true;
+        throw err;
+      }
+    };
+    const err = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).stage !== 'containerize'; i++) await sleep(50);
+      await sleep(300);
+      await handle.cancel();
+      return handle.result().catch((e: unknown) => e);
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(buildCancelled).toBe(true);
+    expect(m.exported[0]!.at(-1)).toMatchObject({ action: 'release cancelled', reason: 'cancelled by an operator during containerize' });
   });
 });
