@@ -44,7 +44,12 @@ export function installRuntime(logger: Logger, metricsPort?: number): void {
 export async function runWorker(config: PavedConfig, logger: Logger): Promise<void> {
   const port = config.worker.metricsPort;
   if (await isListening('127.0.0.1', port)) {
-    throw new PortTakenError('worker metrics', port, findPortOwner(port), 'set PAVED_METRICS_PORT=<free port> for this worker');
+    throw new PortTakenError(
+      'worker metrics',
+      port,
+      findPortOwner(port),
+      'set PAVED_METRICS_PORT=<free port> for this worker',
+    );
   }
   installRuntime(logger, port);
   const connection = await connectWorker(config);

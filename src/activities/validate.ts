@@ -38,7 +38,10 @@ export function createValidateActivities(deps: {
       try {
         inspection = await inspectPackage(tarball, policy.packages);
       } catch (err) {
-        // A tarball that does not parse is the package's fault, not a passing glitch.
+        // A tarball that does not parse is the package's fault; anything else (disk,
+        // descriptors, a bug) is retried as an ordinary activity failure.
+        const code = String((err as { code?: unknown }).code ?? '');
+        if (!code.startsWith('TAR_') && !code.startsWith('Z_')) throw err;
         return validateOutcome(ref.digest, {
           manifest: null,
           path: null,

@@ -75,9 +75,10 @@ export async function ensureWheelhouse(
     .slice(0, 12);
   const dir = path.join(cacheDir, 'wheelhouse', key);
   if (existsSync(path.join(dir, '.complete'))) return dir;
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
+  // Two builds in one worker may both find the cache cold: each downloads into its own
+  // directory, and the first to finish publishes it.
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const partial = mkdtempSync(`${dir}.partial-`);
   const args = [
     '-m',
     'pip',
@@ -96,8 +97,17 @@ export async function ensureWheelhouse(
   await runLogged(pip, args, logFile);
   writeFileSync(path.join(partial, 'requirements.txt'), `${reqs.join('\n')}\n`);
   writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
+  if (existsSync(path.join(dir, '.complete'))) {
+    rmSync(partial, { recursive: true, force: true });
+    return dir;
+  }
   rmSync(dir, { recursive: true, force: true });
-  renameSync(partial, dir);
+  try {
+    renameSync(partial, dir);
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(path.join(dir, '.complete'))) throw err;
+  }
   return dir;
 }
 

@@ -19,7 +19,7 @@ export interface TarListing {
  */
 export async function listTarball(
   file: string,
-  opts: { read: readonly string[]; maxFileBytes: number; stopAfterBytes: number },
+  opts: { read: readonly string[]; maxFileBytes: number; stopAfterBytes: number; stopAfterEntries: number },
 ): Promise<TarListing> {
   const entries: PackageEntry[] = [];
   const files = new Map<string, Buffer>();
@@ -34,7 +34,11 @@ export async function listTarball(
         const size = entry.size ?? 0;
         entries.push({ path, type: entry.type, size, linkpath: entry.linkpath || undefined });
         total += size;
-        if (total > opts.stopAfterBytes && truncatedAt === undefined) {
+        // Millions of empty headers compress to almost nothing: count them too.
+        if (
+          (total > opts.stopAfterBytes || entries.length > opts.stopAfterEntries) &&
+          truncatedAt === undefined
+        ) {
           truncatedAt = total;
           entry.resume();
           source.destroy();
@@ -65,13 +69,15 @@ export async function listTarball(
  */
 export async function inspectPackage(
   file: string,
-  limits: { maxUnpackedMB: number; maxArtifactMB: number },
+  limits: { maxFiles: number; maxUnpackedMB: number; maxArtifactMB: number },
 ): Promise<PackageInspection> {
   const stopAfterBytes = limits.maxUnpackedMB * 1024 * 1024 + 1;
+  const stopAfterEntries = limits.maxFiles * 2 + 100;
   const first = await listTarball(file, {
     read: ['paved.yaml', 'model.py'],
     maxFileBytes: 1 << 20,
     stopAfterBytes,
+    stopAfterEntries,
   });
   const manifestText = first.files.get('paved.yaml')?.toString('utf8');
   const modelPy = first.files.get('model.py')?.toString('utf8');
@@ -82,6 +88,7 @@ export async function inspectPackage(
       read: [artifact],
       maxFileBytes: limits.maxArtifactMB * 1024 * 1024,
       stopAfterBytes,
+      stopAfterEntries,
     });
     artifactBytes = second.files.get(artifact);
   }

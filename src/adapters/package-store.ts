@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import * as tar from 'tar';
 import type { PackageRef } from '../domain/release.js';
 
@@ -42,7 +42,11 @@ export class LocalPackageStore implements PackageStore {
   }
 
   async fetch(ref: PackageRef): Promise<string> {
-    const file = ref.uri.startsWith('file:') ? fileURLToPath(ref.uri) : this.pathFor(ref.digest);
+    // Only the digest decides the path: a uri from workflow input never points the
+    // worker at another file.
+    if (!/^sha256:[0-9a-f]{64}$/.test(ref.digest))
+      throw new Error(`not a package digest: ${JSON.stringify(ref.digest)}`);
+    const file = this.pathFor(ref.digest);
     if (!existsSync(file)) throw new Error(`package ${ref.digest} is not in the store (${file})`);
     const actual = sha256(await readFile(file));
     if (actual !== ref.digest)

@@ -71,8 +71,11 @@ export async function startRelease(
       workflowId,
       taskQueue: config.temporal.taskQueue,
       args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // A failed run (infrastructure, not a verdict) may be retried by CI with the same id;
+      // a release that ended with a verdict is final for its id.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       workflowIdConflictPolicy: 'USE_EXISTING',
+      memo: { packageDigest: ref.digest },
       typedSearchAttributes: [
         { key: PavedModel, value: name },
         { key: PavedStage, value: 'queued' },
@@ -89,12 +92,13 @@ export async function startRelease(
     return { handle, workflowId, model: name, version, created: true };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return {
-      handle: client.workflow.getHandle<typeof release>(workflowId),
-      workflowId,
-      model: name,
-      version,
-      created: false,
-    };
+    const handle = client.workflow.getHandle<typeof release>(workflowId);
+    const earlier = (await handle.describe()).memo?.packageDigest;
+    if (earlier !== undefined && earlier !== ref.digest) {
+      throw new PavedError(
+        `${name}/${version} was already released from different content (${String(earlier).slice(0, 19)}…, now ${ref.digest.slice(0, 19)}…). Fix: release it under a new --version, or leave --version out to use the content digest`,
+      );
+    }
+    return { handle, workflowId, model: name, version, created: false };
   }
 }

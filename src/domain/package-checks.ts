@@ -29,8 +29,20 @@ export function checkEntries(entries: readonly PackageEntry[], limits: PackageLi
   const findings: Finding[] = [];
   let total = 0;
   let files = 0;
+  const seen = new Set<string>();
   for (const e of entries) {
     const p = normalizeEntryPath(e.path);
+    // tar keeps the last of two entries with one path, validation would read the first.
+    if (seen.has(p) && e.type !== 'Directory') {
+      findings.push({
+        code: 'duplicate-entry',
+        field: p,
+        message: `${p} appears twice in the package`,
+        fix: 'pack the directory with `paved release`, which writes each file once',
+      });
+      continue;
+    }
+    seen.add(p);
     if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)) {
       findings.push({
         code: 'path-absolute',
@@ -58,7 +70,9 @@ export function checkEntries(entries: readonly PackageEntry[], limits: PackageLi
       });
       continue;
     }
-    if (e.type !== 'File' && e.type !== 'OldFile' && e.type !== 'ContiguousFile' && e.type !== 'Directory') {
+    // Only plain files and directories: other regular-file types (OldFile,
+    // ContiguousFile) extract like files but would dodge the artifact checks.
+    if (e.type !== 'File' && e.type !== 'Directory') {
       findings.push({
         code: 'special-file',
         field: p,

@@ -36,7 +36,8 @@ export interface ReleaseInput {
   requestedBy: string;
 }
 
-export type ReleaseStatus = 'released' | 'stopped' | 'rejected' | 'expired' | 'rolled-back' | 'cancelled' | 'failed';
+export type ReleaseStatus =
+  'released' | 'stopped' | 'rejected' | 'expired' | 'rolled-back' | 'cancelled' | 'failed';
 
 export interface ReleaseOutcome {
   status: ReleaseStatus;
@@ -90,6 +91,8 @@ export interface PendingReview {
   reasons: Finding[];
   reviewers: string[];
   owner: string;
+  /** Who started the release: they may not approve it either. */
+  requestedBy: string;
   since: string;
   deadline: string;
 }
@@ -107,9 +110,13 @@ export function reviewRefusal(
     return `this release was already ${ctx.decided.decision === 'approve' ? 'approved' : 'rejected'} by ${ctx.decided.reviewer}`;
   }
   if (!ctx.pending) return 'no review is pending for this release';
-  if (req.reviewer === ctx.pending.owner)
+  // E-mail addresses compare case-insensitively: Alice@x.com is alice@x.com.
+  const who = req.reviewer.toLowerCase();
+  if (who === ctx.pending.owner.toLowerCase())
     return `${req.reviewer} owns this model and cannot review their own release`;
-  if (!ctx.pending.reviewers.includes(req.reviewer)) {
+  if (who === ctx.pending.requestedBy.toLowerCase())
+    return `${req.reviewer} started this release and cannot review it`;
+  if (!ctx.pending.reviewers.some((r) => r.toLowerCase() === who)) {
     return `${req.reviewer} is not a reviewer for this team (allowed: ${ctx.pending.reviewers.join(', ')})`;
   }
   return undefined;

@@ -7,6 +7,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities/index.js';
 import type { AuditEntry } from '../domain/audit.js';
@@ -34,7 +35,7 @@ import { runValidate } from './stages/validate.js';
 
 const { exportAudit } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 20, nonRetryableErrorTypes: ['AuditAppendOnlyError'] },
+  retry: { maximumAttempts: 20, nonRetryableErrorTypes: ['AuditAppendOnlyError', 'InvalidReleaseNameError'] },
   summary: 'export the audit trail',
 });
 
@@ -117,7 +118,17 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       verdict: result.exitCode === 0 ? 'pass' : 'fail',
       reason: result.reason,
     });
-    await exportAudit({ model: input.model, version: input.version, entries: audit });
+    try {
+      await exportAudit({
+        model: input.model,
+        version: input.version,
+        runId: workflowInfo().runId,
+        entries: audit,
+      });
+    } catch (err) {
+      // The decision stands: the trail is still in this run's history and audit query.
+      show(`${result.status}: ${result.reason} (audit export failed: ${rootMessage(err)})`);
+    }
     // Let an in-flight review update reply before the run closes.
     await condition(allHandlersFinished);
     return result;
@@ -169,6 +180,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         reasons: reviewReasons,
         reviewers: validated.output.reviewers,
         owner: manifest.owner,
+        requestedBy: input.requestedBy,
         since: new Date().toISOString(),
         deadline,
       };
@@ -183,12 +195,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         reason: reviewReasons.map((r) => r.message).join('; '),
       });
       const answered = await condition(() => state.review !== null, deadline);
-      if (!answered) {
+      if (!answered && state.review === null) {
         state.pendingReview = null;
         return outcome(
           'expired',
           'review',
-          `no reviewer answered within ${deadline}; release again when a reviewer is available`,
+          `no reviewer answered within ${deadline}; release again under a new --version when a reviewer is available`,
         );
       }
       const review = state.review!;

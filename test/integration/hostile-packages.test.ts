@@ -59,6 +59,17 @@ describe('hostile packages are refused, naming the file', () => {
     expect(f!.field).toBe(hostile.path.replace(/^\.\//, ''));
   });
 
+  it('a second entry with the same path (tar would keep the last, validation read the first)', async () => {
+    const a = await assess([...base, { path: 'paved.yaml', body: manifest('model.pkl') }]);
+    expect(a.refusals.find((r) => r.code === 'duplicate-entry')?.field).toBe('paved.yaml');
+  });
+
+  it('a tar bomb of empty entries stops the walk early', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({ path: `e/${i}`, body: '' }));
+    const a = await assess([...base, ...many]);
+    expect(a.refusals.map((r) => r.code)).toContain('too-many-files');
+  });
+
   it('a tar bomb: too many files', async () => {
     const many = Array.from({ length: 25 }, (_, i) => ({ path: `junk/${i}.txt`, body: 'x' }));
     expect((await assess([...base, ...many])).refusals.map((r) => r.code)).toContain('too-many-files');

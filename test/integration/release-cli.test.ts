@@ -75,6 +75,18 @@ describe('paved release --wait', () => {
     }
   });
 
+  it('refuses to reuse a version for different content', async () => {
+    const v = version();
+    expect((await paved(['release', projectPath('examples', 'arrests'), '--version', v], env)).code).toBe(0);
+    const changed = examplePackage((doc) => {
+      doc.description = 'changed after release';
+    });
+    const res = await paved(['release', changed, '--version', v], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`arrests/${v} was already released from different content`);
+    expect(res.stderr).toContain('Fix: release it under a new --version');
+  });
+
   it('the default version is the package digest prefix: same content, same release', async () => {
     const res = await paved(['release', projectPath('examples', 'arrests'), '--json'], env);
     const started = JSON.parse(res.stdout.split('\n')[0]!) as { version: string; workflowId: string };

@@ -9,7 +9,11 @@ export interface CliResult {
 }
 
 /** Runs the `paved` command as a user would, in a child process, and waits for it. */
-export async function paved(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CliResult> {
+export async function paved(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 300_000,
+): Promise<CliResult> {
   const run = pavedBackground(args, env);
   const timer = setTimeout(() => run.kill(), timeoutMs);
   try {

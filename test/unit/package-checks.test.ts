@@ -21,6 +21,7 @@ describe('package entries', () => {
     [{ path: 'hard', type: 'Link', size: 0, linkpath: 'paved.yaml' }, 'link', 'hard'],
     [{ path: 'null', type: 'CharacterDevice', size: 0 }, 'special-file', 'null'],
     [{ path: 'pipe', type: 'FIFO', size: 0 }, 'special-file', 'pipe'],
+    [{ path: 'model.pkl', type: 'ContiguousFile', size: 10 }, 'special-file', 'model.pkl'],
   ])('refuses %o naming the file', (entry, code, field) => {
     const [f] = checkEntries([entry], limits);
     expect(f).toMatchObject({ code, field });

@@ -8,6 +8,7 @@ const pending: PendingReview = {
   reasons: [],
   reviewers: ['bob@example.com', 'carol@example.com'],
   owner: 'alice@example.com',
+  requestedBy: 'ci@example.com',
   since: '2026-01-01T00:00:00Z',
   deadline: '72h',
 };
@@ -32,6 +33,18 @@ describe('review refusals', () => {
     expect(
       reviewRefusal(approve('bob@example.com'), { pending, reviewers: pending.reviewers }),
     ).toBeUndefined();
+  });
+  it('refuses the owner in any letter case, and whoever started the release', () => {
+    expect(reviewRefusal(approve('Alice@Example.com'), { pending, reviewers: [] })).toContain(
+      'cannot review their own release',
+    );
+    expect(
+      reviewRefusal(approve('ci@example.com'), {
+        pending: { ...pending, reviewers: ['ci@example.com'] },
+        reviewers: [],
+      }),
+    ).toBe('ci@example.com started this release and cannot review it');
+    expect(reviewRefusal(approve('BOB@example.com'), { pending, reviewers: [] })).toBeUndefined();
   });
   it('refuses the owner, an unlisted reviewer, and a review with none pending', () => {
     expect(reviewRefusal(approve('alice@example.com'), { pending, reviewers: [] })).toContain(

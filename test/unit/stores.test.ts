@@ -72,16 +72,34 @@ describe('audit store', () => {
 
   it('writes the trail and accepts later exports that only append', async () => {
     const store = new LocalAuditStore(tmp());
-    const file = await store.export('arrests', 'v1', [entry(1)]);
-    expect(file.endsWith(path.join('arrests', 'v1.json'))).toBe(true);
-    await store.export('arrests', 'v1', [entry(1), entry(2)]);
+    const file = await store.export('arrests', 'v1', 'run-1', [entry(1)]);
+    expect(file.endsWith(path.join('arrests', 'v1', 'run-1.json'))).toBe(true);
+    await store.export('arrests', 'v1', 'run-1', [entry(1), entry(2)]);
     expect(await store.read('arrests', 'v1')).toEqual([entry(1), entry(2)]);
+  });
+
+  it('keeps each run of a release id apart and reads the newest', async () => {
+    const store = new LocalAuditStore(tmp());
+    await store.export('arrests', 'v1', 'run-1', [entry(1), entry(2)]);
+    await new Promise((r) => setTimeout(r, 20));
+    await store.export('arrests', 'v1', 'run-2', [entry(1)]);
+    expect(await store.read('arrests', 'v1')).toEqual([entry(1)]);
+  });
+
+  it('refuses names that would leave the audit directory', async () => {
+    const store = new LocalAuditStore(tmp());
+    await expect(store.export('arrests', '../../etc', 'run-1', [entry(1)])).rejects.toThrow(
+      /not a release name/,
+    );
+    await expect(store.export('arrests', 'v1', '../x', [entry(1)])).rejects.toThrow(/not a release name/);
   });
 
   it('refuses an export that rewrites history', async () => {
     const store = new LocalAuditStore(tmp());
-    await store.export('arrests', 'v1', [entry(1), entry(2)]);
-    await expect(store.export('arrests', 'v1', [entry(1)])).rejects.toBeInstanceOf(AuditAppendOnlyError);
+    await store.export('arrests', 'v1', 'run-1', [entry(1), entry(2)]);
+    await expect(store.export('arrests', 'v1', 'run-1', [entry(1)])).rejects.toBeInstanceOf(
+      AuditAppendOnlyError,
+    );
     expect(await store.read('arrests', 'v1')).toHaveLength(2);
   });
 });

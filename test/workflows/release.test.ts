@@ -346,7 +346,8 @@ describe('release workflow', () => {
     };
     const err = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
-      for (let i = 0; i < 100 && (await handle.query(stateQuery)).stage !== 'containerize'; i++) await sleep(50);
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).stage !== 'containerize'; i++)
+        await sleep(50);
       await sleep(300);
       await handle.cancel();
       return handle.result().catch((e: unknown) => e);
@@ -354,6 +355,9 @@ describe('release workflow', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect(buildCancelled).toBe(true);
-    expect(m.exported[0]!.at(-1)).toMatchObject({ action: 'release cancelled', reason: 'cancelled by an operator during containerize' });
+    expect(m.exported[0]!.at(-1)).toMatchObject({
+      action: 'release cancelled',
+      reason: 'cancelled by an operator during containerize',
+    });
   });
 });
