@@ -86,7 +86,12 @@ export function createContainerizeActivities(deps: ContainerizeDeps): Containeri
       const tag = `pkg-${ref.digest.slice('sha256:'.length, 'sha256:'.length + 12)}-t-${t.key.slice(0, 8)}`;
       const image = `${deps.registry.address}/${repository}:${tag}`;
       const runtimeImage = `paved/runtime-${t.spec.name}:${t.key}`;
-      const existing = await deps.registry.manifestDigest(repository, tag);
+      // Anything with access to the registry could have pushed this tag: trust it only
+      // when the image says it was built from this very package and template.
+      const labels = await deps.registry.imageLabels(repository, tag);
+      const trusted =
+        labels?.['paved.package.digest'] === ref.digest && labels?.['paved.template.key'] === t.key;
+      const existing = trusted ? await deps.registry.manifestDigest(repository, tag) : null;
       if (existing) {
         return {
           stage: 'containerize',

@@ -44,6 +44,31 @@ export class RegistryClient {
     return res.headers.get('docker-content-digest');
   }
 
+  /** The image config's labels for repository:reference (single-platform images), or null if absent. */
+  async imageLabels(repository: string, reference: string): Promise<Record<string, string> | null> {
+    const res = await fetch(this.url(`/v2/${repository}/manifests/${reference}`), {
+      headers: {
+        accept:
+          'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.status === 404) return null;
+    if (!res.ok)
+      throw new Error(`registry ${this.address}: manifest ${repository}:${reference} answered ${res.status}`);
+    const manifest = (await res.json()) as { config?: { digest?: string } };
+    if (!manifest.config?.digest) return null;
+    const blob = await fetch(this.url(`/v2/${repository}/blobs/${manifest.config.digest}`), {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!blob.ok)
+      throw new Error(
+        `registry ${this.address}: config blob of ${repository}:${reference} answered ${blob.status}`,
+      );
+    const config = (await blob.json()) as { config?: { Labels?: Record<string, string> | null } };
+    return config.config?.Labels ?? {};
+  }
+
   async tags(repository: string): Promise<string[]> {
     const res = await fetch(this.url(`/v2/${repository}/tags/list`), { signal: AbortSignal.timeout(10_000) });
     if (res.status === 404) return [];

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/adapters/config-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { startModelContainer, stopModelContainer, waitReady } from '../../src/adapters/model-runtime.js';
 import { packDirectory } from '../../src/adapters/package-store.js';
+import { pushImage } from '../../src/adapters/docker-push.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { baseImageRef } from '../../src/adapters/stack/base-image.js';
@@ -151,5 +152,23 @@ describe('containerize examples/arrests', () => {
     expect(model.StatusCode).not.toBe(0);
     const tmp = await probe("open('/tmp/scratch', 'w').write('x'); print('ok')");
     expect(tmp).toMatchObject({ StatusCode: 0 });
+  });
+});
+
+describe('a tag someone else pushed', () => {
+  it('is not trusted as a cache hit: the image is rebuilt from the package', async () => {
+    const tag = first.output.image.split(':').at(-1)!;
+    // Overwrite the tag with an unrelated image (the base image has no paved labels).
+    const impostor = `${config.registry.address}/paved/arrests:${tag}`;
+    await docker
+      .getImage(baseImageRef(config))
+      .tag({ repo: `${config.registry.address}/paved/arrests`, tag });
+    await pushImage(docker, impostor);
+    expect((await registry.imageLabels('paved/arrests', tag))?.['paved.package.digest']).toBeUndefined();
+
+    const rebuilt = await containerize();
+    expect(rebuilt.output.cached).toBe(false);
+    expect((await registry.imageLabels('paved/arrests', tag))?.['paved.package.digest']).toBe(ref.digest);
+    expect(await registry.manifestDigest('paved/arrests', tag)).toBe(rebuilt.output.digest);
   });
 });
