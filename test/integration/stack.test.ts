@@ -1,14 +1,15 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
-import { PortTakenError } from '../../src/adapters/stack/ports.js';
-import { managedPid, runDir } from '../../src/adapters/stack/processes.js';
+import { isListening, PortTakenError } from '../../src/adapters/stack/ports.js';
+import { MissingPrerequisiteError } from '../../src/adapters/stack/debian.js';
+import { isRunning, managedPid, runDir } from '../../src/adapters/stack/processes.js';
 import { registry } from '../../src/adapters/stack/registry.js';
 import { stackDown, stackStatus, stackUp } from '../../src/adapters/stack/stack.js';
 import { temporalServer } from '../../src/adapters/stack/temporal-server.js';
-import { occupyPort } from '../support/free-port.js';
+import { freePort, occupyPort } from '../support/free-port.js';
 
 const config = loadConfig();
 const scratch: string[] = [];
@@ -88,5 +89,47 @@ describe('a port taken by something else', () => {
     } finally {
       await squatter.close();
     }
+  });
+});
+
+describe('parts paved starts', () => {
+  it('`down` stops what `up` started: a registry of its own, then no process left', async () => {
+    const port = await freePort();
+    const cfg = loadConfig({ ...process.env, PAVED_HOME: otherHome(), PAVED_REGISTRY: `127.0.0.1:${port}` });
+    const up = await registry.up(cfg);
+    expect(up).toMatchObject({ healthy: true, managed: true });
+    const pid = managedPid(cfg.home, 'registry')!;
+    expect(isRunning(pid)).toBe(true);
+    expect(await registry.down(cfg)).toBe('stopped docker-registry');
+    expect(isRunning(pid)).toBe(false);
+    expect(await isListening('127.0.0.1', port)).toBe(false);
+  });
+});
+
+describe('without root and without Docker', () => {
+  it('says what is missing and how to install it, and starts nothing', async () => {
+    const home = otherHome();
+    const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
+    const cfg = loadConfig({
+      ...process.env,
+      PAVED_HOME: home,
+      DOCKER_HOST: `unix://${home}/no-docker.sock`,
+      PAVED_REGISTRY: `127.0.0.1:${p1}`,
+      PAVED_TEMPORAL_ADDRESS: `127.0.0.1:${p2}`,
+      PAVED_TEMPORAL_UI_PORT: String(p3),
+    });
+    // This process runs as root; the stack must behave as it would for uid 65534.
+    const uid = vi.spyOn(process, 'getuid').mockReturnValue(65534);
+    try {
+      const err = await stackUp(cfg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MissingPrerequisiteError);
+      expect((err as Error).message).toBe(
+        `no Docker daemon answers on unix://${home}/no-docker.sock, and starting one needs root. Fix: sudo apt-get install -y docker.io && sudo dockerd &  (or run paved as root, which does this for you)`,
+      );
+    } finally {
+      uid.mockRestore();
+    }
+    expect(existsSync(path.join(home, 'run')) ? readdirSync(path.join(home, 'run')) : []).toEqual([]);
+    for (const port of [p1, p2, p3]) expect(await isListening('127.0.0.1', port)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processCommand } from './ports.js';
@@ -82,9 +82,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A zombie whose threads have all exited: nothing of it runs and its files (sockets)
+ * are closed; only its parent has not reaped it. A multi-threaded process (Go,
+ * Node) shows its leader as Z while other threads still tear down, so count them.
+ */
 function isZombie(pid: number): boolean {
   try {
-    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
+    const state = / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
+    return state && readdirSync(`/proc/${pid}/task`).length <= 1;
   } catch {
     return false;
   }
