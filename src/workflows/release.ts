@@ -41,7 +41,8 @@ const { exportAudit } = proxyActivities<ReleaseActivities>({
 
 /**
  * One release of one model version: the stages of DESIGN.md in order, as far as
- * they are built (today: validate, then review when a stage asks for it).
+ * they are built (today: validate, containerize, then review when a stage asks
+ * for it).
  * The workflow holds the release's whole state; activities do all I/O.
  */
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
