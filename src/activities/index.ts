@@ -26,21 +26,21 @@ export function auditStore(config: PavedConfig): LocalAuditStore {
 
 /** All activities the worker registers, wired to the configured adapters. */
 export function createActivities(config: PavedConfig) {
+  const docker = dockerClient(config);
+  const registry = new RegistryClient(config.registry.address);
+  const store = packageStore(config);
   return {
-    ...createSmokeActivities({
-      docker: dockerClient(config),
-      registry: new RegistryClient(config.registry.address),
-    }),
+    ...createSmokeActivities({ docker, registry }),
     // The policy is read on every validation so a platform change applies to the next release.
     ...createValidateActivities({
-      store: packageStore(config),
+      store,
       policy: () => loadPolicy(),
       scanPickle: scanPickleArtifact,
     }),
     ...createContainerizeActivities({
-      docker: dockerClient(config),
-      registry: new RegistryClient(config.registry.address),
-      store: packageStore(config),
+      docker,
+      registry,
+      store,
       baseImage: baseImageRef(config),
       cacheDir: config.cacheDir,
       home: config.home,

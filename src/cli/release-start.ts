@@ -6,6 +6,7 @@ import { packageStore } from '../activities/index.js';
 import { packDirectory } from '../adapters/package-store.js';
 import type { PavedConfig } from '../domain/config.js';
 import { PavedError } from '../domain/errors.js';
+import { MODEL_NAME } from '../domain/manifest.js';
 import { workflowIdFor, type ReleaseInput } from '../domain/release.js';
 import { PavedModel, PavedStage } from '../workflows/definitions.js';
 import type { release } from '../workflows/release.js';
@@ -36,7 +37,7 @@ function readNameAndOwner(dir: string): { name: string; owner?: string } {
     );
   }
   const doc = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
-  if (typeof doc.name !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(doc.name)) {
+  if (typeof doc.name !== 'string' || !MODEL_NAME.test(doc.name)) {
     throw new PavedError(
       `${file}: name: must be lowercase letters, digits and dashes (got ${JSON.stringify(doc.name)}). Fix: e.g. name: arrests`,
     );

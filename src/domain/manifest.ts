@@ -13,6 +13,9 @@ const relativePath = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the package');
 
+/** A model name: also the first part of its release id and its image repository. */
+export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
 export const REQUIREMENT = /^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$/;
 
 export const rolloutSchema = z.strictObject({
@@ -32,7 +35,7 @@ export const rolloutSchema = z.strictObject({
 export const ManifestSchema = z.strictObject({
   name: z
     .string({ error: 'is required' })
-    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    .regex(MODEL_NAME, 'must be lowercase letters, digits and dashes, starting with a letter'),
   owner: z.email({ error: "must be the owner's e-mail address" }),
   team: z
     .string({ error: 'is required' })

@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import { loadPolicy } from '../../adapters/policy-loader.js';
 import { projectPath } from '../../adapters/project.js';
 import { PavedError } from '../../domain/errors.js';
+import { MODEL_NAME } from '../../domain/manifest.js';
 import { resolveIdentity } from '../identity.js';
 
 /**
@@ -16,7 +17,7 @@ export function scaffoldPackage(
   dir: string,
   opts: { name: string; template: string; owner: string; team?: string },
 ): string[] {
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(opts.name)) {
+  if (!MODEL_NAME.test(opts.name)) {
     throw new PavedError(
       `--name "${opts.name}": use lowercase letters, digits and dashes, starting with a letter. Fix: e.g. --name churn-score`,
     );

@@ -5,6 +5,7 @@ import { loadConfig } from '../../adapters/config-loader.js';
 import { workflowUiUrl } from '../../adapters/temporal-connection.js';
 import type { PavedConfig } from '../../domain/config.js';
 import { PavedError } from '../../domain/errors.js';
+import { MODEL_NAME } from '../../domain/manifest.js';
 import { parseReleaseRef, workflowIdFor } from '../../domain/release.js';
 import { PavedStage, stateQuery, type ReleaseState } from '../../workflows/definitions.js';
 import { renderTable } from '../table.js';
@@ -52,7 +53,7 @@ export function registerStatusCommand(program: Command): void {
             await sleep(2000);
           }
         }
-        if (!/^[a-z][a-z0-9-]*$/.test(ref))
+        if (!MODEL_NAME.test(ref))
           throw new PavedError(`"${ref}" is not a model name. Fix: use <model> or <model>/<version>`);
         const rows: Array<Record<string, string>> = [];
         for await (const wf of client.workflow.list({ query: `PavedModel = "${ref}"` })) {
