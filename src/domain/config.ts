@@ -71,6 +71,12 @@ export const ConfigSchema = z.strictObject({
       metricsPort: port.default(9464),
     })
     .prefault({}),
+  featureStore: z
+    .strictObject({
+      /** `feast serve` listens on 127.0.0.1:<port>; model containers read features there. */
+      port: port.default(6566),
+    })
+    .prefault({}),
   baseImage: z
     .strictObject({
       debianMirror: z
@@ -124,6 +130,11 @@ export const SETTINGS: readonly Setting[] = [
   },
   { path: ['registry', 'address'], env: 'PAVED_REGISTRY', fix: 'use host:port, e.g. 127.0.0.1:5000' },
   { path: ['worker', 'metricsPort'], env: 'PAVED_METRICS_PORT', fix: 'use a free port, e.g. 9464' },
+  {
+    path: ['featureStore', 'port'],
+    env: 'PAVED_FEATURE_STORE_PORT',
+    fix: 'use a free port, e.g. 6566',
+  },
   {
     path: ['baseImage', 'debianMirror'],
     env: 'PAVED_DEBIAN_MIRROR',

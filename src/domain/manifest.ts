@@ -32,44 +32,62 @@ export const rolloutSchema = z.strictObject({
   bake: durationSchema,
 });
 
-export const ManifestSchema = z.strictObject({
-  name: z
-    .string({ error: 'is required' })
-    .regex(MODEL_NAME, 'must be lowercase letters, digits and dashes, starting with a letter'),
-  owner: z.email({ error: "must be the owner's e-mail address" }),
-  team: z
-    .string({ error: 'is required' })
-    .regex(/^[a-z][a-z0-9-]*$/, 'must be a team name from the platform policy'),
-  description: z.string().optional(),
-  template: z.string().default('python-sklearn'),
-  artifact: relativePath,
-  requirements: z
-    .array(z.string().regex(REQUIREMENT, 'must pin an exact version, like scikit-learn==1.9.1'))
-    .default([]),
-  inputs: z
-    .array(
-      z.strictObject({
-        name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'),
-        dtype: z.enum(DTYPES),
-      }),
-    )
-    .min(1, 'must list at least one model input'),
-  budgets: z
-    .strictObject({
-      p50_ms: z.number().positive().optional(),
-      p99_ms: z.number().positive().optional(),
-      error_rate: z.number().min(0).max(1).optional(),
-      cost_per_million_usd: z.number().positive().optional(),
-    })
-    .default({}),
-  fairness: z
-    .strictObject({
-      sensitive: z.array(z.string().min(1)).default([]),
-      min_dp_ratio: z.number().min(0).max(1).optional(),
-    })
-    .default({ sensitive: [] }),
-  rollout: rolloutSchema.optional(),
-});
+export const ManifestSchema = z
+  .strictObject({
+    name: z
+      .string({ error: 'is required' })
+      .regex(MODEL_NAME, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    owner: z.email({ error: "must be the owner's e-mail address" }),
+    team: z
+      .string({ error: 'is required' })
+      .regex(/^[a-z][a-z0-9-]*$/, 'must be a team name from the platform policy'),
+    description: z.string().optional(),
+    template: z.string().default('python-sklearn'),
+    artifact: relativePath,
+    requirements: z
+      .array(z.string().regex(REQUIREMENT, 'must pin an exact version, like scikit-learn==1.9.1'))
+      .default([]),
+    inputs: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'),
+          dtype: z.enum(DTYPES),
+        }),
+      )
+      .min(1, 'must list at least one model input'),
+    features: z
+      .strictObject({
+        service: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a Feast feature service name'),
+        request: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
+    budgets: z
+      .strictObject({
+        p50_ms: z.number().positive().optional(),
+        p99_ms: z.number().positive().optional(),
+        error_rate: z.number().min(0).max(1).optional(),
+        cost_per_million_usd: z.number().positive().optional(),
+      })
+      .default({}),
+    fairness: z
+      .strictObject({
+        sensitive: z.array(z.string().min(1)).default([]),
+        min_dp_ratio: z.number().min(0).max(1).optional(),
+      })
+      .default({ sensitive: [] }),
+    rollout: rolloutSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    const inputs = new Set(m.inputs.map((i) => i.name));
+    m.features?.request.forEach((name, k) => {
+      if (!inputs.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', 'request', k],
+          message: `'${name}' is not one of the model inputs (${[...inputs].join(', ')})`,
+        });
+    });
+  });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -84,6 +102,9 @@ const HINTS: Record<string, string> = {
   inputs: 'list the model inputs in order, e.g. [{name: age, dtype: float32}]',
   'inputs.*.name': 'use the feature name as the model sees it, e.g. age',
   'inputs.*.dtype': `use one of ${DTYPES.join(', ')}`,
+  'features.service':
+    'name the Feast feature service the model reads, e.g. features: {service: arrests_model}',
+  'features.request.*': 'list only model inputs the caller sends with each request; the rest come from Feast',
   'budgets.p50_ms': 'give the median latency budget in milliseconds, e.g. 50',
   'budgets.p99_ms': 'give the p99 latency budget in milliseconds, e.g. 200',
   'budgets.error_rate': 'give the allowed error share from 0 to 1, e.g. 0.01',

@@ -24,6 +24,16 @@ export const PolicySchema = z.strictObject({
     error_rate: z.number().min(0).max(1),
   }),
   rollout: rolloutSchema,
+  /** The bind stage: how hard to look for training/serving skew and stale features. */
+  features: z
+    .strictObject({
+      skewSampleSize: z.number().int().min(1).max(5000).default(200),
+      /** Share of sampled entities whose online value may differ from the offline one, per feature. */
+      maxSkewRate: z.number().min(0).max(1).default(0),
+      /** Tighter than a view's TTL when set: the newest materialization may be at most this old. */
+      maxStaleness: durationSchema.optional(),
+    })
+    .prefault({}),
   /** Limits on what a package may unpack to: a tar bomb or a huge artifact is refused. */
   packages: z
     .strictObject({
@@ -41,6 +51,9 @@ const HINTS: Record<string, string> = {
   approvedLibraries: 'map package names to version ranges, e.g. scikit-learn: "1.9.1"',
   teams: 'map team names to reviewers, e.g. risk: {reviewers: [bob@example.com]}',
   'review.deadline': 'give how long a review may wait, e.g. 72h',
+  'features.skewSampleSize': 'give how many entities the skew check samples, e.g. 200',
+  'features.maxSkewRate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',
+  'features.maxStaleness': 'give the oldest a materialization may be, e.g. 24h',
 };
 
 export function parsePolicy(

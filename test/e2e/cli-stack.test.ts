@@ -19,6 +19,7 @@ describe('paved stack status', () => {
       ['registry', true],
       ['temporal', true],
       ['base-image', true],
+      ['feature-store', true],
     ]);
   });
 

@@ -9,6 +9,7 @@ import { isRunning, managedPid, runDir } from '../../src/adapters/stack/processe
 import { registry } from '../../src/adapters/stack/registry.js';
 import { stackDown, stackStatus, stackUp } from '../../src/adapters/stack/stack.js';
 import { temporalServer } from '../../src/adapters/stack/temporal-server.js';
+import { featureStore } from '../../src/adapters/stack/feature-store.js';
 import { freePort, occupyPort } from '../support/free-port.js';
 
 const config = loadConfig();
@@ -26,9 +27,15 @@ function pids(): Record<string, number | undefined> {
 }
 
 describe('the local stack', () => {
-  it('reports temporal, docker, registry and the base image as healthy', async () => {
+  it('reports temporal, docker, registry, the base image and the feature store as healthy', async () => {
     const parts = await stackStatus(config);
-    expect(parts.map((p) => p.part)).toEqual(['docker', 'registry', 'temporal', 'base-image']);
+    expect(parts.map((p) => p.part)).toEqual([
+      'docker',
+      'registry',
+      'temporal',
+      'base-image',
+      'feature-store',
+    ]);
     for (const p of parts) {
       expect(p.healthy, `${p.part}: ${p.detail}`).toBe(true);
       expect(p.version).toBeTruthy();
@@ -46,6 +53,7 @@ describe('the local stack', () => {
     const foreign = loadConfig({ ...process.env, PAVED_HOME: otherHome() });
     const results = await stackDown(foreign);
     expect(results.filter((r) => r.part !== 'base-image').map((r) => r.result)).toEqual([
+      'not started by paved; left alone',
       'not started by paved; left alone',
       'not started by paved; left alone',
       'not started by paved; left alone',
@@ -86,6 +94,24 @@ describe('a port taken by something else', () => {
       const err = await temporalServer.up(cfg).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortTakenError);
       expect((err as Error).message).toContain('PAVED_TEMPORAL_ADDRESS=127.0.0.1:<free port>');
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it('feature store: refuses to start over it before installing or building anything', async () => {
+    const squatter = await occupyPort();
+    try {
+      const cfg = loadConfig({
+        ...process.env,
+        PAVED_HOME: otherHome(),
+        PAVED_FEATURE_STORE_PORT: String(squatter.port),
+      });
+      const err = await featureStore.up(cfg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortTakenError);
+      expect((err as Error).message).toContain('PAVED_FEATURE_STORE_PORT=<free port>');
+      expect(existsSync(path.join(cfg.home, 'feast-venv'))).toBe(false);
+      expect((await featureStore.status(cfg)).detail).toBe('not answering');
     } finally {
       await squatter.close();
     }

@@ -54,12 +54,17 @@ export function isRoot(): boolean {
 }
 
 /** Runs a long, chatty command with its output in a log file; a failure quotes the log's tail. */
-export async function runLogged(cmd: string, args: string[], logFile: string): Promise<void> {
+export async function runLogged(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+      const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', fd, fd] });
       child.once('error', reject);
       child.once('exit', (code, signal) => {
         if (code === 0) return resolve();

@@ -1,6 +1,6 @@
 import type { PavedConfig } from '../../domain/config.js';
 
-export type PartName = 'docker' | 'registry' | 'temporal' | 'base-image';
+export type PartName = 'docker' | 'registry' | 'temporal' | 'base-image' | 'feature-store';
 
 export interface PartStatus {
   part: PartName;

@@ -1,12 +1,19 @@
 import type { PavedConfig } from '../../domain/config.js';
 import { baseImage } from './base-image.js';
 import { dockerEngine } from './docker-engine.js';
+import { featureStore } from './feature-store.js';
 import type { PartStatus, StackPart } from './part.js';
 import { registry } from './registry.js';
 import { temporalServer } from './temporal-server.js';
 
 /** Start order: the base image needs Docker; stop order is the reverse. */
-export const STACK_PARTS: readonly StackPart[] = [dockerEngine, registry, temporalServer, baseImage];
+export const STACK_PARTS: readonly StackPart[] = [
+  dockerEngine,
+  registry,
+  temporalServer,
+  baseImage,
+  featureStore,
+];
 
 export async function stackStatus(config: PavedConfig): Promise<PartStatus[]> {
   return Promise.all(STACK_PARTS.map((p) => p.status(config)));

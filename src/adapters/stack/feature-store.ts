@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PavedConfig } from '../../domain/config.js';
+import { FeatureServerClient } from '../feature-store/feature-server.js';
+import { FEATURE_REPO, LocalFeast } from '../feature-store/local-feast.js';
+import { projectPath } from '../project.js';
+import type { PartStatus, StackPart } from './part.js';
+import { findPortOwner, isListening, PortTakenError } from './ports.js';
+import { logPath, logTail, managedPid, startDaemon, stopDaemon, waitUntil } from './processes.js';
+import { ensureFeastEnv, FEAST_REQUIREMENTS, feastVenvBin } from './python-env.js';
+
+const NAME = 'feature-server';
+const HOST = '127.0.0.1';
+/** The pipeline is a daily job; `stack up` reruns it when its data is half a TTL (1 day) old. */
+const REFRESH_MS = 12 * 3_600_000;
+
+export function featureStoreHome(config: PavedConfig): string {
+  return path.join(config.home, 'featurestore');
+}
+
+export function featureServerUrl(config: PavedConfig): string {
+  return `http://${HOST}:${config.featureStore.port}`;
+}
+
+export function localFeast(config: PavedConfig): LocalFeast {
+  return new LocalFeast(feastVenvBin(config.home, 'python'), featureStoreHome(config));
+}
+
+/** Changes when the definitions, the pipeline or the Feast pins change: then apply again. */
+function repoKey(): string {
+  const hash = createHash('sha256');
+  const files = [
+    ...readdirSync(FEATURE_REPO)
+      .filter((f) => f.endsWith('.py') || f.endsWith('.yaml'))
+      .sort()
+      .map((f) => path.join(FEATURE_REPO, f)),
+    projectPath('featurestore', 'pipeline.py'),
+    FEAST_REQUIREMENTS,
+  ];
+  for (const file of files) hash.update(path.basename(file)).update(readFileSync(file));
+  return hash.digest('hex');
+}
+
+function keyPath(config: PavedConfig): string {
+  return path.join(featureStoreHome(config), '.paved-repo-key');
+}
+
+function feastVersion(): string {
+  return /^feast==(\S+)/m.exec(readFileSync(FEAST_REQUIREMENTS, 'utf8'))?.[1] ?? 'unknown';
+}
+
+/** Why the store's data must be rebuilt, or null when it is current. */
+function staleReason(config: PavedConfig): string | null {
+  const state = localFeast(config).state();
+  if (!state) return 'no data yet';
+  const key = existsSync(keyPath(config)) ? readFileSync(keyPath(config), 'utf8').trim() : '';
+  if (key !== repoKey()) return 'feature definitions changed';
+  if (Date.now() - Date.parse(state.asOf) > REFRESH_MS)
+    return `data as of ${state.asOf} is over 12 hours old`;
+  return null;
+}
+
+/**
+ * Feast: the pipeline (source tables, `feast apply`, materialize) when the data is
+ * missing, old or built from other definitions, then `feast serve` on 127.0.0.1.
+ */
+export const featureStore: StackPart = {
+  name: 'feature-store',
+
+  async status(config) {
+    const url = featureServerUrl(config);
+    const answering = await new FeatureServerClient(url).healthy();
+    const stale = staleReason(config);
+    const state = localFeast(config).state();
+    const detail = !answering
+      ? 'not answering'
+      : stale
+        ? `needs the pipeline: ${stale}`
+        : `data as of ${state!.asOf}, views ${state!.views.join(', ')}`;
+    return {
+      part: 'feature-store',
+      address: url,
+      version: answering ? `feast ${feastVersion()}` : null,
+      healthy: answering && stale === null,
+      managed: managedPid(config.home, NAME) !== undefined,
+      detail,
+    } satisfies PartStatus;
+  },
+
+  async up(config) {
+    const feast = localFeast(config);
+    const client = new FeatureServerClient(featureServerUrl(config));
+    const port = config.featureStore.port;
+    if (!(await client.healthy()) && (await isListening(HOST, port))) {
+      throw new PortTakenError(
+        'feature server',
+        port,
+        findPortOwner(port),
+        'set PAVED_FEATURE_STORE_PORT=<free port>',
+      );
+    }
+    await ensureFeastEnv(config.home);
+    mkdirSync(feast.home, { recursive: true });
+    const stale = staleReason(config);
+    if (stale) {
+      process.stderr.write(`paved: running the feature pipeline (${stale})\n`);
+      const definitionsChanged = stale === 'feature definitions changed';
+      await feast.runPipeline(logPath(config.home, 'feature-pipeline'));
+      writeFileSync(keyPath(config), repoKey());
+      // A running server caches the old registry; restart it so it serves the new definitions.
+      if (definitionsChanged) await stopDaemon(config.home, NAME);
+    }
+    if (await client.healthy()) return this.status(config);
+    const pid = startDaemon(config.home, {
+      name: NAME,
+      command: feastVenvBin(config.home, 'feast'),
+      args: ['--chdir', FEATURE_REPO, 'serve', '-h', HOST, '-p', String(port), '--no-access-log', '-r', '10'],
+      env: { ...process.env, PAVED_FEAST_HOME: feast.home, PYTHONDONTWRITEBYTECODE: '1' },
+      cwd: feast.home,
+    });
+    await waitUntil('feature server', () => client.healthy(500), {
+      timeoutMs: 60_000,
+      pid,
+      onDeath: () =>
+        new Error(
+          `feast serve exited while starting (log: ${logPath(config.home, NAME)}):\n${logTail(config.home, NAME)}`,
+        ),
+    });
+    return this.status(config);
+  },
+
+  async down(config) {
+    return (await stopDaemon(config.home, NAME)) ? 'stopped feast serve' : 'not started by paved; left alone';
+  },
+};
