@@ -35,7 +35,10 @@ def home() -> Path:
     value = os.environ.get("PAVED_FEAST_HOME")
     if not value:
         sys.exit("pipeline: set PAVED_FEAST_HOME to the directory that holds the store (e.g. .paved/featurestore)")
-    return Path(value).resolve()
+    # Absolute, and exported so: Feast resolves relative store paths against the repo.
+    resolved = Path(value).resolve()
+    os.environ["PAVED_FEAST_HOME"] = str(resolved)
+    return resolved
 
 
 def parse_time(text: str) -> datetime:

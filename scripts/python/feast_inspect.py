@@ -98,7 +98,8 @@ def main() -> None:
     chosen = np.sort(rng.choice(ids, size=min(args.sample, len(ids)), replace=False))
     entity_df = pd.DataFrame({join_key: chosen, "event_timestamp": pd.Timestamp(at)})
     frame = store.get_historical_features(entity_df=entity_df, features=service, full_feature_names=True).to_df()
-    frame = frame.sort_values(join_key)
+    # Rows with no value inside the TTL may be dropped by the join: they count as missing, not as absent.
+    frame = frame.drop_duplicates(join_key).set_index(join_key).reindex(chosen)
     offline = {f["ref"]: [json_value(v) for v in frame[f["ref"]].tolist()] for f in features}
 
     proto = store.registry.proto()
@@ -109,7 +110,7 @@ def main() -> None:
         "entityKey": join_key,
         "views": views,
         "features": features,
-        "sample": {"at": iso(at), "entities": [json_value(v) for v in frame[join_key].tolist()], "offline": offline},
+        "sample": {"at": iso(at), "entities": [json_value(v) for v in chosen.tolist()], "offline": offline},
         "entityCount": int(len(ids)),
     }))
 

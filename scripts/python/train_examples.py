@@ -1,10 +1,18 @@
 """Train the example model packages under examples/ from the Toronto arrests data.
 
-Run with the ML venv (same pins as the serving template):
+Run with the Feast venv (scikit-learn, skops and numpy pinned as the serving
+template pins them) after `paved stack up` has built the feature store:
 
-    .paved/ml-venv/bin/python scripts/python/train_examples.py
+    PAVED_FEAST_HOME=.paved/featurestore .paved/feast-venv/bin/python scripts/python/train_examples.py
 
-Writes examples/arrests/{model.skops,paved.yaml,sample-request.json,training-report.json}
+The training frame comes from Feast, not from the CSV: the labels (observed at a
+time) are the entity frame, and `get_historical_features` on the model's feature
+service joins each label with the feature values as they were at that time. Serving
+reads the same service from the online store, so training and serving share one
+definition of every feature.
+
+Writes examples/arrests/{model.skops,paved.yaml,sample-request.json,
+sample-request-entities.json,training-report.json}
 and the same model as examples/arrests-pickle/model.pkl (joblib) with its own
 manifest and sample request. README.md files are hand-written and left alone.
 
@@ -19,6 +27,7 @@ V2 request simple (per-feature columns or one [N, 5] FP32 tensor).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import zipfile
@@ -26,6 +35,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import sklearn
 import skops
 import skops.io as sio
@@ -34,14 +44,17 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklego.datasets import load_arrests
+from feast import FeatureStore
 
 SEED = 42
 FEATURES = ["age", "employed", "citizen", "checks", "year"]
+SERVICE = "arrests_model"
+ENTITY_KEY = "person_id"
 SENSITIVE = ["colour", "sex"]
 SAMPLE_ROWS = 4
 
 ROOT = Path(__file__).resolve().parents[2]
+FEATURE_REPO = ROOT / "featurestore" / "feature_repo"
 REQUIREMENTS = ROOT / "scripts" / "python" / "requirements-ml.txt"
 
 
@@ -64,17 +77,24 @@ def check_running_pins() -> None:
 
 
 def load_xy():
-    df = load_arrests(as_frame=True)
-    yes = {"Yes": 1.0, "No": 0.0}
-    X = np.column_stack([
-        df["age"].astype("float32"),
-        df["employed"].map(yes).astype("float32"),
-        df["citizen"].map(yes).astype("float32"),
-        df["checks"].astype("float32"),
-        df["year"].astype("float32"),
-    ]).astype(np.float32)
-    y = (df["released"] == "Yes").astype(np.int64).to_numpy()
-    return X, y
+    """Point-in-time training frame from the feature service; rows in person_id order."""
+    # Absolute: Feast resolves relative store paths against the repo, not the caller.
+    home = Path(os.environ.get("PAVED_FEAST_HOME") or ROOT / ".paved" / "featurestore").resolve()
+    os.environ["PAVED_FEAST_HOME"] = str(home)
+    labels_file = home / "data" / "labels.parquet"
+    if not labels_file.exists():
+        sys.exit(f"{labels_file} is missing; build the feature store first (npx paved stack up)")
+    labels = pd.read_parquet(labels_file)
+    store = FeatureStore(repo_path=str(FEATURE_REPO))
+    frame = store.get_historical_features(
+        entity_df=labels, features=store.get_feature_service(SERVICE)
+    ).to_df().sort_values(ENTITY_KEY)
+    missing = frame[FEATURES].isna().any(axis=1)
+    if missing.any():
+        sys.exit(f"{int(missing.sum())} labels have no features at their time; rerun featurestore/pipeline.py")
+    X = frame[FEATURES].to_numpy(dtype=np.float32)
+    y = frame["released"].to_numpy(dtype=np.int64)
+    return X, y, frame[ENTITY_KEY].to_numpy(dtype=np.int64)
 
 
 def manifest(name: str, artifact: str, requirements: list[str]) -> str:
@@ -90,6 +110,7 @@ def manifest(name: str, artifact: str, requirements: list[str]) -> str:
         f"requirements: [{reqs}]\n"
         "inputs:                  # the model's signature, in order; Yes/No columns as 1.0/0.0\n"
         f"{inputs}\n"
+        f"features: {{service: {SERVICE}}}   # served by entity key ({ENTITY_KEY}) from Feast\n"
         "budgets: {p99_ms: 200}\n"
         f"fairness: {{sensitive: [{', '.join(SENSITIVE)}]}}\n"
         "rollout: {steps: [5, 25, 50, 100], bake: 30s}\n"
@@ -107,6 +128,11 @@ def sample_request(X: np.ndarray, request_id: str) -> dict:
     }
 
 
+def entity_request(ids: np.ndarray, request_id: str) -> dict:
+    rows = [int(v) for v in ids[:SAMPLE_ROWS]]
+    return {"id": request_id, "inputs": [{"name": ENTITY_KEY, "shape": [len(rows)], "datatype": "INT64", "data": rows}]}
+
+
 def write_json(path: Path, obj: dict) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n")
 
@@ -119,14 +145,17 @@ def write_request(path: Path, body: dict) -> None:
 
 def main() -> None:
     check_running_pins()
-    X, y = load_xy()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=SEED, stratify=y)
+    X, y, ids = load_xy()
+    X_train, X_test, y_train, y_test, _, ids_test = train_test_split(
+        X, y, ids, test_size=0.25, random_state=SEED, stratify=y
+    )
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=SEED))
     model.fit(X_train, y_train)
     proba = model.predict_proba(X_test)[:, 1]
     report = {
         "seed": SEED,
         "features": FEATURES,
+        "feature_service": SERVICE,
         "target": "released (Yes=1)",
         "rows": {"train": int(len(y_train)), "test": int(len(y_test))},
         "test": {
@@ -148,6 +177,7 @@ def main() -> None:
     ))
     # Held-out rows, so the sample is traffic the model did not train on.
     write_request(skops_dir / "sample-request.json", sample_request(X_test, "arrests-sample-1"))
+    write_request(skops_dir / "sample-request-entities.json", entity_request(ids_test, "arrests-entities-1"))
     write_json(skops_dir / "training-report.json", report)
 
     pickle_dir = ROOT / "examples" / "arrests-pickle"

@@ -11,10 +11,16 @@ import { createSmokeActivities } from './smoke.js';
 import { createContainerizeActivities, type ContainerizeActivities } from './containerize.js';
 import { baseImageRef } from '../adapters/stack/base-image.js';
 import { venvBin } from '../adapters/stack/python-env.js';
+import { featureServerUrl, localFeast } from '../adapters/stack/feature-store.js';
+import { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
+import { createBindActivities, type BindActivities } from './bind.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
 
 /** Every activity the release workflow calls. Workflow code imports this type only. */
-export type ReleaseActivities = ValidateActivities & ContainerizeActivities & AuditActivities;
+export type ReleaseActivities = ValidateActivities &
+  ContainerizeActivities &
+  BindActivities &
+  AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
   return new LocalPackageStore(path.join(config.home, 'packages'));
@@ -45,6 +51,11 @@ export function createActivities(config: PavedConfig) {
       cacheDir: config.cacheDir,
       home: config.home,
       python: venvBin(config.home, 'python'),
+    }),
+    ...createBindActivities({
+      feast: localFeast(config),
+      server: new FeatureServerClient(featureServerUrl(config)),
+      policy: () => loadPolicy(),
     }),
     ...createAuditActivities(auditStore(config)),
   };

@@ -16,8 +16,6 @@ export interface StartedRelease {
   workflowId: string;
   model: string;
   version: string;
-  /** false when an earlier start with the same id was found and attached to. */
-  created: boolean;
 }
 
 /** Reads only what the client needs to name the release; the worker validates the rest. */
@@ -90,16 +88,29 @@ export async function startRelease(
         `**requested by** ${opts.requestedBy}`,
       ].join('\n'),
     });
-    return { handle, workflowId, model: name, version, created: true };
+    // USE_EXISTING hands back a run that is still going without an error, so the
+    // content check must look at whichever run this id now names.
+    await requireSameContent(handle, name, version, ref.digest);
+    return { handle, workflowId, model: name, version };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const handle = client.workflow.getHandle<typeof release>(workflowId);
-    const earlier = (await handle.describe()).memo?.packageDigest;
-    if (earlier !== undefined && earlier !== ref.digest) {
-      throw new PavedError(
-        `${name}/${version} was already released from different content (${String(earlier).slice(0, 19)}…, now ${ref.digest.slice(0, 19)}…). Fix: release it under a new --version, or leave --version out to use the content digest`,
-      );
-    }
-    return { handle, workflowId, model: name, version, created: false };
+    await requireSameContent(handle, name, version, ref.digest);
+    return { handle, workflowId, model: name, version };
+  }
+}
+
+/** Refuses a version whose release was started from other content. */
+async function requireSameContent(
+  handle: WorkflowHandle<typeof release>,
+  name: string,
+  version: string,
+  digest: string,
+): Promise<void> {
+  const earlier = (await handle.describe()).memo?.packageDigest;
+  if (earlier !== undefined && earlier !== digest) {
+    throw new PavedError(
+      `${name}/${version} was already released from different content (${String(earlier).slice(0, 19)}…, now ${digest.slice(0, 19)}…). Fix: release it under a new --version, or leave --version out to use the content digest`,
+    );
   }
 }

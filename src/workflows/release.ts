@@ -30,6 +30,7 @@ import {
   stateQuery,
   type ReleaseState,
 } from './definitions.js';
+import { runBind } from './stages/bind.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
 
@@ -41,8 +42,8 @@ const { exportAudit } = proxyActivities<ReleaseActivities>({
 
 /**
  * One release of one model version: the stages of DESIGN.md in order, as far as
- * they are built (today: validate, containerize, then review when a stage asks
- * for it).
+ * they are built (today: validate, containerize, bind, then review when a stage
+ * asks for it).
  * The workflow holds the release's whole state; activities do all I/O.
  */
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
@@ -172,6 +173,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     enter('containerize');
     const built = await runContainerize({ input }, manifest.template);
     stageDone(built);
+
+    // bind: the feature service the model reads, checked against its signature and
+    // for freshness and skew; the binding is what its containers will be given.
+    enter('bind');
+    const bound = await runBind({ input }, manifest);
+    stageDone(bound);
+    if (bound.verdict.kind === 'fail') return outcome('stopped', 'bind', bound.verdict.reason);
 
     // review, only when a stage asked for it
     if (reviewReasons.length > 0) {

@@ -52,12 +52,25 @@ describe('paved smoke', () => {
 });
 
 describe('paved demo', () => {
-  it('releases examples/arrests through the release workflow and ends with exit 0 and the UI link', async () => {
+  it('releases examples/arrests, ends with exit 0 and the UI link, then serves it by entity key', async () => {
     const res = await paved(['demo']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/^released arrests\/[0-9a-f]{12}: passed validate, containerize/m);
+    expect(res.stdout).toMatch(/^released arrests\/[0-9a-f]{12}: passed validate, containerize, bind/m);
     expect(res.stdout).toMatch(
       /Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/release%2Farrests%2F[0-9a-f]{12}/,
+    );
+    expect(res.stdout).toContain(
+      'served by person_id from feature service arrests_model (http://127.0.0.1:6566):',
+    );
+    // The entities of examples/arrests/sample-request-entities.json, each with a label and a probability.
+    expect(res.stdout).toMatch(/^1883\s+[01]\s+0\.\d{4}$/m);
+    expect(res.stdout).toMatch(/^722\s+[01]\s+0\.\d{4}$/m);
+
+    const version = /^released arrests\/([0-9a-f]{12})/m.exec(res.stdout)![1]!;
+    const missing = await paved(['try', `arrests/${version}`, '--entity', '1883', '999999']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      'paved: the model answered HTTP 404: person_id 999999: not found in feature service arrests_model\n',
     );
   });
 });

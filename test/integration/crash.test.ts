@@ -51,11 +51,12 @@ describe('worker crash while a release waits for review', () => {
       'release requested',
       'stage validate',
       'stage containerize',
+      'stage bind',
       'review requested',
       'review approved',
       'release released',
     ]);
-    expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });
 

@@ -39,7 +39,7 @@ describe('paved release --wait', () => {
     expect(res.stdout.trim().split('\n')).toHaveLength(1);
     expect(res.stdout).toMatch(
       new RegExp(
-        `^released arrests/${v}: passed validate, containerize — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
+        `^released arrests/${v}: passed validate, containerize, bind — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
       ),
     );
     expect(res.stderr).toContain('validate: golden path'); // progress lines, no spinner on a pipe
@@ -75,7 +75,7 @@ describe('paved release --wait', () => {
     }
   });
 
-  it('refuses to reuse a version for different content', async () => {
+  it('refuses to reuse a version for different content, while the first runs and after it ended', async () => {
     const v = version();
     expect((await paved(['release', projectPath('examples', 'arrests'), '--version', v], env)).code).toBe(0);
     const changed = examplePackage((doc) => {
@@ -85,6 +85,10 @@ describe('paved release --wait', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`arrests/${v} was already released from different content`);
     expect(res.stderr).toContain('Fix: release it under a new --version');
+    expect((await paved(['status', `arrests/${v}`, '--watch'], env)).code).toBe(0);
+    const after = await paved(['release', changed, '--version', v], env);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain(`arrests/${v} was already released from different content`);
   });
 
   it('the default version is the package digest prefix: same content, same release', async () => {
@@ -136,6 +140,7 @@ describe('a review round-trip from two processes', () => {
       'started',
       'stage',
       'stage',
+      'stage',
       'review-pending',
       'stage',
       'done',
@@ -148,11 +153,12 @@ describe('a review round-trip from two processes', () => {
       'release requested',
       'stage validate',
       'stage containerize',
+      'stage bind',
       'review requested',
       'review approved',
       'release released',
     ]);
-    expect(entries[4]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
+    expect(entries[5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
   });
 
   it('examples/arrests-pickle waits for review because its artifact is a pickle', async () => {

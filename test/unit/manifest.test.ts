@@ -107,6 +107,22 @@ describe('paved.yaml schema', () => {
     expect(findings(manifestDoc({ name: 'X', owner: 'nobody', inputs: [] }))).toHaveLength(3);
   });
 
+  it('reads features: the service, and request-time inputs that must be model inputs', () => {
+    const r = parseManifest(manifestDoc({ features: { service: 'arrests_model' } }));
+    expect(r.ok && r.manifest.features).toEqual({ service: 'arrests_model', request: [] });
+    expect(findings(manifestDoc({ features: { service: 'arrests_model', request: ['hour'] } }))).toEqual([
+      expect.objectContaining({
+        field: 'features.request[0]',
+        message: "'hour' is not one of the model inputs (age)",
+        fix: 'list only model inputs the caller sends with each request; the rest come from Feast',
+      }),
+    ]);
+    expect(findings(manifestDoc({ features: { service: 'arrests model' } }))[0]).toMatchObject({
+      field: 'features.service',
+      fix: 'name the Feast feature service the model reads, e.g. features: {service: arrests_model}',
+    });
+  });
+
   it('refuses a document that is not a mapping', () => {
     expect(findings('just text')[0]).toMatchObject({ code: 'invalid-document', field: '(document)' });
   });

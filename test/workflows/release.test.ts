@@ -63,6 +63,12 @@ function mocks(
       },
       summary: `built paved/${model}:pkg-abab-t-1234`,
     }),
+    bindFeatures: async () => ({
+      stage: 'bind',
+      verdict: { kind: 'pass' },
+      output: { report: null },
+      summary: 'no feature service declared; callers send every model input',
+    }),
     exportAudit: async ({ entries }) => {
       await gate;
       exported.push(entries);
@@ -131,6 +137,7 @@ describe('release workflow', () => {
       'ci@example.com: release requested',
       'paved: stage validate',
       'paved: stage containerize',
+      'paved: stage bind',
       'paved: release released',
     ]);
     expect(trail[1]).toMatchObject({
@@ -138,7 +145,7 @@ describe('release workflow', () => {
       verdict: 'pass',
       inputsDigest: releaseInput().package.digest,
     });
-    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     await saveHistory(handle, 'golden-path');
   });
 
@@ -166,11 +173,12 @@ describe('release workflow', () => {
       'release requested',
       'stage validate',
       'stage containerize',
+      'stage bind',
       'review requested',
       'review approved',
       'release released',
     ]);
-    expect(m.exported[0]![4]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
+    expect(m.exported[0]![5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
     await saveHistory(handle, 'review-approved');
   });
 
@@ -327,6 +335,28 @@ describe('release workflow', () => {
       verdict: 'fail',
       reason: 'validate failed: package sha256:ab… is not in the store',
     });
+  });
+
+  it('a failed bind stops the release (exit 2) before any review, with the sentence from the check', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const reason =
+      'feature `checks` is Int64 in Feast but the model expects float32 — cast it to Float32 in the feature view, or retrain on Int64';
+    m.activities.bindFeatures = async () => ({
+      stage: 'bind',
+      verdict: { kind: 'fail', reason },
+      output: { report: null },
+      summary: reason,
+    });
+    const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
+    expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'bind', reason });
+    expect(m.exported[0]!.map((e) => e.action)).toEqual([
+      'release requested',
+      'stage validate',
+      'stage containerize',
+      'stage bind',
+      'release stopped',
+    ]);
+    expect(m.exported[0]![3]).toMatchObject({ stage: 'bind', verdict: 'fail', reason });
   });
 
   it('an operator cancelling during the build stops the build and still exports the audit', async () => {

@@ -10,7 +10,8 @@ import { findPortOwner, isListening, PortTakenError } from './ports.js';
 import { logPath, logTail, managedPid, startDaemon, stopDaemon, waitUntil } from './processes.js';
 import { ensureFeastEnv, FEAST_REQUIREMENTS, feastVenvBin } from './python-env.js';
 
-const NAME = 'feature-server';
+/** The daemon's name: its pid file and log under PAVED_HOME. */
+export const FEATURE_SERVER = 'feature-server';
 const HOST = '127.0.0.1';
 /** The pipeline is a daily job; `stack up` reruns it when its data is half a TTL (1 day) old. */
 const REFRESH_MS = 12 * 3_600_000;
@@ -62,6 +63,45 @@ function staleReason(config: PavedConfig): string | null {
 }
 
 /**
+ * Starts `feast serve` for `feast`'s store on 127.0.0.1:`port` as a daemon of `home`
+ * (pid file and log there), and waits until it answers.
+ */
+export async function startFeatureServer(opts: {
+  home: string;
+  feast: LocalFeast;
+  port: number;
+  feastBin: string;
+}): Promise<void> {
+  const pid = startDaemon(opts.home, {
+    name: FEATURE_SERVER,
+    command: opts.feastBin,
+    args: [
+      '--chdir',
+      FEATURE_REPO,
+      'serve',
+      '-h',
+      HOST,
+      '-p',
+      String(opts.port),
+      '--no-access-log',
+      '-r',
+      '10',
+    ],
+    env: { ...process.env, PAVED_FEAST_HOME: opts.feast.home, PYTHONDONTWRITEBYTECODE: '1' },
+    cwd: opts.feast.home,
+  });
+  const client = new FeatureServerClient(`http://${HOST}:${opts.port}`);
+  await waitUntil('feature server', () => client.healthy(500), {
+    timeoutMs: 60_000,
+    pid,
+    onDeath: () =>
+      new Error(
+        `feast serve exited while starting (log: ${logPath(opts.home, FEATURE_SERVER)}):\n${logTail(opts.home, FEATURE_SERVER)}`,
+      ),
+  });
+}
+
+/**
  * Feast: the pipeline (source tables, `feast apply`, materialize) when the data is
  * missing, old or built from other definitions, then `feast serve` on 127.0.0.1.
  */
@@ -83,7 +123,7 @@ export const featureStore: StackPart = {
       address: url,
       version: answering ? `feast ${feastVersion()}` : null,
       healthy: answering && stale === null,
-      managed: managedPid(config.home, NAME) !== undefined,
+      managed: managedPid(config.home, FEATURE_SERVER) !== undefined,
       detail,
     } satisfies PartStatus;
   },
@@ -109,28 +149,21 @@ export const featureStore: StackPart = {
       await feast.runPipeline(logPath(config.home, 'feature-pipeline'));
       writeFileSync(keyPath(config), repoKey());
       // A running server caches the old registry; restart it so it serves the new definitions.
-      if (definitionsChanged) await stopDaemon(config.home, NAME);
+      if (definitionsChanged) await stopDaemon(config.home, FEATURE_SERVER);
     }
     if (await client.healthy()) return this.status(config);
-    const pid = startDaemon(config.home, {
-      name: NAME,
-      command: feastVenvBin(config.home, 'feast'),
-      args: ['--chdir', FEATURE_REPO, 'serve', '-h', HOST, '-p', String(port), '--no-access-log', '-r', '10'],
-      env: { ...process.env, PAVED_FEAST_HOME: feast.home, PYTHONDONTWRITEBYTECODE: '1' },
-      cwd: feast.home,
-    });
-    await waitUntil('feature server', () => client.healthy(500), {
-      timeoutMs: 60_000,
-      pid,
-      onDeath: () =>
-        new Error(
-          `feast serve exited while starting (log: ${logPath(config.home, NAME)}):\n${logTail(config.home, NAME)}`,
-        ),
+    await startFeatureServer({
+      home: config.home,
+      feast,
+      port,
+      feastBin: feastVenvBin(config.home, 'feast'),
     });
     return this.status(config);
   },
 
   async down(config) {
-    return (await stopDaemon(config.home, NAME)) ? 'stopped feast serve' : 'not started by paved; left alone';
+    return (await stopDaemon(config.home, FEATURE_SERVER))
+      ? 'stopped feast serve'
+      : 'not started by paved; left alone';
   },
 };

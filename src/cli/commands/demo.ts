@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config-loader.js';
@@ -13,6 +14,9 @@ import { stackSmoke } from '../../workflows/smoke.js';
 import { resolveIdentity } from '../identity.js';
 import { startRelease } from '../release-start.js';
 import { waitForRelease } from '../release-wait.js';
+import { renderTable } from '../table.js';
+import { predictionRows, tryRelease } from '../try-release.js';
+import { auditQuery } from '../../workflows/definitions.js';
 
 async function requireStack(config: PavedConfig): Promise<void> {
   const down = (await stackStatus(config)).filter((p) => !p.healthy);
@@ -56,9 +60,10 @@ export function registerDemoCommand(program: Command): void {
           `paved: releasing ${started.model}/${started.version} (${started.workflowId})\n`,
         );
         const outcome = await waitForRelease(started.handle, { json: false });
-        return { outcome, started };
+        const trail = await started.handle.query(auditQuery);
+        return { outcome, started, trail };
       });
-      const { outcome, started } = result;
+      const { outcome, started, trail } = result;
       process.stdout.write(
         [
           `${outcome.status} ${started.model}/${started.version}: ${outcome.reason}`,
@@ -68,6 +73,27 @@ export function registerDemoCommand(program: Command): void {
         ].join('\n'),
       );
       process.exitCode = outcome.exitCode;
+      const sample = path.join(path.resolve(dir), 'sample-request-entities.json');
+      if (outcome.exitCode === 0 && existsSync(sample)) {
+        // The released image, started with the binding its bind stage recorded, asked by entity key.
+        const doc = JSON.parse(readFileSync(sample, 'utf8')) as {
+          inputs: Array<{ data: Array<number | string> }>;
+        };
+        const entities = doc.inputs[0]!.data;
+        const tried = await tryRelease(config, started, trail, entities);
+        if (tried.status !== 200) {
+          process.stdout.write(
+            `the released model answered HTTP ${tried.status}: ${JSON.stringify(tried.response)}\n`,
+          );
+          process.exitCode = 1;
+          return;
+        }
+        const { headers, rows } = predictionRows(tried, entities);
+        process.stdout.write(
+          `served by ${tried.binding.entityKey} from feature service ${tried.binding.service} (${tried.binding.server}):\n` +
+            `${renderTable(headers, rows)}\n`,
+        );
+      }
     });
 
   program

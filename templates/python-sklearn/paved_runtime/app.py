@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from . import __version__, v2
+from .features import FeatureLookup
 from .loader import Package, load_package
 from .metrics import Metrics
 
@@ -93,6 +94,7 @@ def create_app(package: Package | None = None, model_dir: str | Path | None = No
     max_batch = int(env.get("PAVED_MAX_BATCH", "10000"))
     max_body = int(env.get("PAVED_MAX_BODY_BYTES", str(16 * 1024 * 1024)))
     state: dict[str, Package | None] = {"package": package}
+    lookup = FeatureLookup.from_env(env)
 
     def current() -> Package:
         pkg = state["package"]
@@ -140,6 +142,9 @@ def create_app(package: Package | None = None, model_dir: str | Path | None = No
         if declared and declared.isdigit() and int(declared) > max_body:
             raise v2.V2Error(f"body: {declared} bytes is over this server's limit of {max_body}", 413)
         body = v2.parse_json(await request.body())
+        if lookup is not None and lookup.wants(body):
+            # A blocking read of the online store: off the event loop, like prediction.
+            body = await run_in_threadpool(lookup.expand, body, pkg.features)
         req = v2.parse_infer(body, pkg.features, max_batch)
         # CPU-bound: off the event loop so health checks and metrics answer during a big batch.
         outputs = await run_in_threadpool(_predict, pkg, req)
