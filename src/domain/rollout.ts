@@ -1,0 +1,141 @@
+/**
+ * Progressive rollout: the plan (weights and bake windows), the judgement of a
+ * canary against stable over a window, and sticky assignment of callers to a
+ * version. Pure; the workflow and the gateway both import it.
+ */
+
+export interface RolloutLimits {
+  /** Requests the canary must have answered in the window before it is judged. */
+  minRequests: number;
+  /** Canary error rate may exceed stable's by at most this (absolute share). */
+  maxErrorRateIncrease: number;
+  /** Never acceptable, whatever stable does. */
+  maxErrorRate: number;
+  /** Canary p99 may be at most this many times stable's p99 ... */
+  maxP99Ratio: number;
+  /** ... plus this much, so a 2 ms stable does not make 3 ms a breach. */
+  p99SlackMs: number;
+  /** Windows with too little traffic before the rollout gives up and rolls back. */
+  maxExtensions: number;
+}
+
+export const DEFAULT_LIMITS: RolloutLimits = {
+  minRequests: 50,
+  maxErrorRateIncrease: 0.01,
+  maxErrorRate: 0.05,
+  maxP99Ratio: 1.5,
+  p99SlackMs: 20,
+  maxExtensions: 3,
+};
+
+export interface RolloutPlan {
+  steps: number[];
+  bakeMs: number;
+  limits: RolloutLimits;
+}
+
+/** What the gateway measured for one version over a window. */
+export interface WindowStats {
+  requests: number;
+  errors: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+export type Judgement =
+  | { kind: 'healthy'; reason: string }
+  | { kind: 'breach'; reason: string }
+  | { kind: 'insufficient'; reason: string };
+
+function pct(x: number): string {
+  return `${Number((x * 100).toPrecision(3))} %`;
+}
+
+function errorRate(s: WindowStats): number {
+  return s.requests === 0 ? 0 : s.errors / s.requests;
+}
+
+/** Canary vs stable over one bake window; stable is null on a model's first release. */
+export function judgeWindow(
+  canary: WindowStats,
+  stable: WindowStats | null,
+  limits: RolloutLimits,
+): Judgement {
+  if (canary.requests < limits.minRequests) {
+    return {
+      kind: 'insufficient',
+      reason: `the canary answered ${canary.requests} requests, fewer than the ${limits.minRequests} needed to judge it`,
+    };
+  }
+  const cErr = errorRate(canary);
+  const sErr = stable ? errorRate(stable) : 0;
+  if (cErr > limits.maxErrorRate) {
+    return {
+      kind: 'breach',
+      reason: `canary error rate ${pct(cErr)} (${canary.errors} of ${canary.requests}) is over the ${pct(limits.maxErrorRate)} limit${stable ? `; stable ${pct(sErr)}` : ''}`,
+    };
+  }
+  if (stable && cErr > sErr + limits.maxErrorRateIncrease) {
+    return {
+      kind: 'breach',
+      reason: `canary error rate ${pct(cErr)} is more than ${pct(limits.maxErrorRateIncrease)} above stable's ${pct(sErr)}`,
+    };
+  }
+  if (stable && canary.p99Ms !== null && stable.p99Ms !== null) {
+    const allowed = stable.p99Ms * limits.maxP99Ratio + limits.p99SlackMs;
+    if (canary.p99Ms > allowed) {
+      return {
+        kind: 'breach',
+        reason: `canary p99 ${canary.p99Ms.toFixed(1)} ms is over ${allowed.toFixed(1)} ms (stable p99 ${stable.p99Ms.toFixed(1)} ms × ${limits.maxP99Ratio} + ${limits.p99SlackMs} ms)`,
+      };
+    }
+  }
+  return {
+    kind: 'healthy',
+    reason: `canary ${canary.requests} requests, error rate ${pct(cErr)}, p99 ${canary.p99Ms?.toFixed(1) ?? '–'} ms${stable ? `; stable ${stable.requests} requests, ${pct(sErr)}, p99 ${stable.p99Ms?.toFixed(1) ?? '–'} ms` : ''}`,
+  };
+}
+
+/** What the rollout does after a window: advance, bake again, or roll back. */
+export type StepDecision =
+  | { kind: 'advance'; reason: string }
+  | { kind: 'extend'; reason: string }
+  | { kind: 'rollback'; reason: string };
+
+export function decideStep(
+  judgement: Judgement,
+  extensionsSoFar: number,
+  limits: RolloutLimits,
+): StepDecision {
+  if (judgement.kind === 'healthy') return { kind: 'advance', reason: judgement.reason };
+  if (judgement.kind === 'breach') return { kind: 'rollback', reason: judgement.reason };
+  if (extensionsSoFar < limits.maxExtensions) return { kind: 'extend', reason: judgement.reason };
+  return {
+    kind: 'rollback',
+    reason: `${judgement.reason}, after ${extensionsSoFar + 1} windows; send traffic or lower rollout.minRequests`,
+  };
+}
+
+/** 32-bit FNV-1a: stable across processes and languages, cheap, and well spread for short keys. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * Sticky assignment: a key falls in one of 10 000 buckets; the canary takes the
+ * lowest `weight` percent of them. A key on the canary at weight w stays there at
+ * any weight above w, so a user does not flip back and forth while weight grows.
+ * The model name salts the hash so one user is not the canary tester of every model.
+ */
+export function stickyBucket(model: string, key: string): number {
+  return fnv1a(`${model}\u0000${key}`) % 10_000;
+}
+
+export function routeToCanary(bucket: number, weightPercent: number): boolean {
+  return bucket < Math.round(weightPercent * 100);
+}
