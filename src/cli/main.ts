@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   audit: async () => (await import('./commands/audit.js')).registerAuditCommand,
   stack: async () => (await import('./commands/stack.js')).registerStackCommands,
   worker: async () => (await import('./commands/worker.js')).registerWorkerCommand,
+  gateway: async () => (await import('./commands/gateway.js')).registerGatewayCommand,
   try: async () => (await import('./commands/try.js')).registerTryCommand,
   demo: async () => (await import('./commands/demo.js')).registerDemoCommand,
 };

@@ -71,6 +71,14 @@ export const ConfigSchema = z.strictObject({
       metricsPort: port.default(9464),
     })
     .prefault({}),
+  gateway: z
+    .strictObject({
+      /** The serving gateway listens on 127.0.0.1:<port>: V2 routes, /metrics and /admin. */
+      port: port.default(8090),
+      /** Bearer token for /admin; when unset, `PAVED_HOME/gateway/admin-token` (created on first start). */
+      token: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
   featureStore: z
     .strictObject({
       /** `feast serve` listens on 127.0.0.1:<port>; model containers read features there. */
@@ -130,6 +138,12 @@ export const SETTINGS: readonly Setting[] = [
   },
   { path: ['registry', 'address'], env: 'PAVED_REGISTRY', fix: 'use host:port, e.g. 127.0.0.1:5000' },
   { path: ['worker', 'metricsPort'], env: 'PAVED_METRICS_PORT', fix: 'use a free port, e.g. 9464' },
+  { path: ['gateway', 'port'], env: 'PAVED_GATEWAY_PORT', fix: 'use a free port, e.g. 8090' },
+  {
+    path: ['gateway', 'token'],
+    env: 'PAVED_GATEWAY_TOKEN',
+    fix: 'use a random string of 16 or more characters, or unset it to use PAVED_HOME/gateway/admin-token',
+  },
   {
     path: ['featureStore', 'port'],
     env: 'PAVED_FEATURE_STORE_PORT',

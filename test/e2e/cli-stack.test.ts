@@ -20,6 +20,7 @@ describe('paved stack status', () => {
       ['temporal', true],
       ['base-image', true],
       ['feature-store', true],
+      ['gateway', true],
     ]);
   });
 

@@ -27,7 +27,7 @@ function pids(): Record<string, number | undefined> {
 }
 
 describe('the local stack', () => {
-  it('reports temporal, docker, registry, the base image and the feature store as healthy', async () => {
+  it('reports temporal, docker, registry, the base image, the feature store and the gateway as healthy', async () => {
     const parts = await stackStatus(config);
     expect(parts.map((p) => p.part)).toEqual([
       'docker',
@@ -35,6 +35,7 @@ describe('the local stack', () => {
       'temporal',
       'base-image',
       'feature-store',
+      'gateway',
     ]);
     for (const p of parts) {
       expect(p.healthy, `${p.part}: ${p.detail}`).toBe(true);
@@ -53,6 +54,7 @@ describe('the local stack', () => {
     const foreign = loadConfig({ ...process.env, PAVED_HOME: otherHome() });
     const results = await stackDown(foreign);
     expect(results.filter((r) => r.part !== 'base-image').map((r) => r.result)).toEqual([
+      'not started by paved; left alone',
       'not started by paved; left alone',
       'not started by paved; left alone',
       'not started by paved; left alone',

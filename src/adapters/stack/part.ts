@@ -1,6 +1,6 @@
 import type { PavedConfig } from '../../domain/config.js';
 
-export type PartName = 'docker' | 'registry' | 'temporal' | 'base-image' | 'feature-store';
+export type PartName = 'docker' | 'registry' | 'temporal' | 'base-image' | 'feature-store' | 'gateway';
 
 export interface PartStatus {
   part: PartName;

@@ -2,6 +2,7 @@ import type { PavedConfig } from '../../domain/config.js';
 import { baseImage } from './base-image.js';
 import { dockerEngine } from './docker-engine.js';
 import { featureStore } from './feature-store.js';
+import { gateway } from './gateway.js';
 import type { PartStatus, StackPart } from './part.js';
 import { registry } from './registry.js';
 import { temporalServer } from './temporal-server.js';
@@ -13,6 +14,7 @@ export const STACK_PARTS: readonly StackPart[] = [
   temporalServer,
   baseImage,
   featureStore,
+  gateway,
 ];
 
 export async function stackStatus(config: PavedConfig): Promise<PartStatus[]> {
