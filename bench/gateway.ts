@@ -15,7 +15,7 @@ import { GatewayAdmin } from '../src/adapters/gateway-admin.js';
 import { projectPath } from '../src/adapters/project.js';
 import { ensureDebianPackages } from '../src/adapters/stack/debian.js';
 import { run } from '../src/adapters/stack/exec.js';
-import { isListening } from '../src/adapters/stack/ports.js';
+import { ephemeralPort as freePort, isListening } from '../src/adapters/stack/ports.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000); // requests per second
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -26,15 +26,6 @@ const BODY = JSON.stringify({
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-bench-gw-'));
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   children.push(spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'inherit'] }));

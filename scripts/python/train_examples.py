@@ -113,7 +113,7 @@ def manifest(name: str, artifact: str, requirements: list[str]) -> str:
         f"features: {{service: {SERVICE}}}   # served by entity key ({ENTITY_KEY}) from Feast\n"
         "budgets: {p99_ms: 200}\n"
         f"fairness: {{sensitive: [{', '.join(SENSITIVE)}]}}\n"
-        "rollout: {steps: [5, 25, 50, 100], bake: 30s}\n"
+        "rollout: {steps: [5, 25, 50, 100], bake: 10s}\n"
     )
 
 

@@ -14,12 +14,15 @@ import { venvBin } from '../adapters/stack/python-env.js';
 import { featureServerUrl, localFeast } from '../adapters/stack/feature-store.js';
 import { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import { createBindActivities, type BindActivities } from './bind.js';
+import { createRolloutActivities, type RolloutActivities } from './rollout.js';
+import { GatewayAdmin } from '../adapters/gateway-admin.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
 
 /** Every activity the release workflow calls. Workflow code imports this type only. */
 export type ReleaseActivities = ValidateActivities &
   ContainerizeActivities &
   BindActivities &
+  RolloutActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
@@ -55,6 +58,11 @@ export function createActivities(config: PavedConfig) {
     ...createBindActivities({
       feast: localFeast(config),
       server: new FeatureServerClient(featureServerUrl(config)),
+      policy: () => loadPolicy(),
+    }),
+    ...createRolloutActivities({
+      docker,
+      gateway: GatewayAdmin.fromConfig(config),
       policy: () => loadPolicy(),
     }),
     ...createAuditActivities(auditStore(config)),

@@ -69,6 +69,10 @@ export class GatewayAdmin {
     return this.call('PUT', `/admin/routes/${model}`, route);
   }
 
+  async deleteRoute(model: string): Promise<void> {
+    await this.call('DELETE', `/admin/routes/${model}`);
+  }
+
   async stats(model: string, windowMs: number): Promise<Record<string, WindowStats>> {
     const res = await this.call<{ versions: Record<string, WindowStats> }>(
       'GET',

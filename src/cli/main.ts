@@ -15,10 +15,20 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   stack: async () => (await import('./commands/stack.js')).registerStackCommands,
   worker: async () => (await import('./commands/worker.js')).registerWorkerCommand,
   gateway: async () => (await import('./commands/gateway.js')).registerGatewayCommand,
+  'rollout-control': async () =>
+    (await import('./commands/rollout-control.js')).registerRolloutControlCommands,
   try: async () => (await import('./commands/try.js')).registerTryCommand,
   demo: async () => (await import('./commands/demo.js')).registerDemoCommand,
 };
-const ALIASES: Record<string, string> = { approve: 'reviews', reject: 'reviews', smoke: 'demo' };
+const ALIASES: Record<string, string> = {
+  approve: 'reviews',
+  reject: 'reviews',
+  smoke: 'demo',
+  pause: 'rollout-control',
+  resume: 'rollout-control',
+  abort: 'rollout-control',
+  promote: 'rollout-control',
+};
 
 const program = new Command('paved')
   .description('paved: the paved road from notebook to production for ML models')

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { request } from 'undici';
 import { dockerClient } from '../adapters/docker-client.js';
+import { ephemeralPort } from '../adapters/stack/ports.js';
 import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
 import type { AuditEntry } from '../domain/audit.js';
 import type { PavedConfig } from '../domain/config.js';
@@ -27,14 +27,6 @@ export function releasedArtifacts(entries: readonly AuditEntry[]): {
   const bound = entries.find((e) => e.stage === 'bind' && e.verdict === 'pass')?.outputs as
     { report?: { binding?: FeatureBinding } | null } | undefined;
   return { image: built.image, binding: bound?.report?.binding ?? null };
-}
-
-async function ephemeralPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -24,6 +24,18 @@ export const PolicySchema = z.strictObject({
     error_rate: z.number().min(0).max(1),
   }),
   rollout: rolloutSchema,
+  /** How a canary is judged at each rollout step (see domain/rollout.ts), and how long an old stable drains. */
+  rolloutAnalysis: z
+    .strictObject({
+      minRequests: z.number().int().min(0).default(50),
+      maxErrorRate: z.number().min(0).max(1).default(0.05),
+      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+      maxP99Ratio: z.number().min(1).default(1.5),
+      p99SlackMs: z.number().min(0).default(20),
+      maxExtensions: z.number().int().min(0).default(3),
+      drain: durationSchema.default('5s'),
+    })
+    .prefault({}),
   /** The bind stage: how hard to look for training/serving skew and stale features. */
   features: z
     .strictObject({
@@ -51,6 +63,8 @@ const HINTS: Record<string, string> = {
   approvedLibraries: 'map package names to version ranges, e.g. scikit-learn: "1.9.1"',
   teams: 'map team names to reviewers, e.g. risk: {reviewers: [bob@example.com]}',
   'review.deadline': 'give how long a review may wait, e.g. 72h',
+  'rolloutAnalysis.minRequests': 'give how many canary requests a window needs before it is judged, e.g. 50',
+  'rolloutAnalysis.drain': 'give how long the old stable keeps serving in-flight requests, e.g. 5s',
   'features.skewSampleSize': 'give how many entities the skew check samples, e.g. 200',
   'features.maxSkewRate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',
   'features.maxStaleness': 'give the oldest a materialization may be, e.g. 24h',

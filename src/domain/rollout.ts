@@ -139,3 +139,8 @@ export function stickyBucket(model: string, key: string): number {
 export function routeToCanary(bucket: number, weightPercent: number): boolean {
   return bucket < Math.round(weightPercent * 100);
 }
+
+/** Deterministic, so a retried activity or a restarted worker finds the same serving container. */
+export function servingContainerName(model: string, version: string): string {
+  return `paved-${model}-${version}`.slice(0, 120);
+}

@@ -15,6 +15,8 @@ export interface GatewayOptions {
   /** Bearer token for /admin; compared in constant time. */
   token: string;
   routesFile: string;
+  /** Identifies the code this gateway runs; `paved stack up` restarts one whose build is stale. */
+  build?: string;
 }
 
 interface Target {
@@ -113,7 +115,14 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
       if (Math.random() * 100 < fault.abortPercent)
         return v2Error(reply, fault.abortStatus, `injected fault for ${model}/${backend.version}`);
     }
+    // The bytes as they came: reply-from would JSON-encode a Buffer body of a JSON request.
+    const raw = req.body as Buffer | undefined;
+    const body =
+      raw && raw.length > 0
+        ? { body: raw, contentType: req.headers['content-type'] ?? 'application/json' }
+        : {};
     return reply.from(`${backend.url}${req.url}`, {
+      ...body,
       onError: (rep, { error }) => {
         v2Error(rep as FastifyReply, 502, `${model}/${backend.version} did not answer: ${error.message}`);
       },
@@ -123,7 +132,7 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
   app.post('/v2/models/:model/infer', forward);
   app.get('/v2/models/:model', forward);
   app.get('/v2/models/:model/ready', forward);
-  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/live', async () => ({ live: true, build: opts.build ?? null }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   app.register(async (admin) => {

@@ -1,7 +1,7 @@
 // Shared by the workflow and its clients (CLI, tests): names and shapes of the
 // release workflow's messages and search attributes.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AuditEntry } from '../domain/audit.js';
 import type {
   PendingReview,
@@ -34,8 +34,20 @@ export interface ReleaseState {
   review: ReviewResult | null;
   outcome: ReleaseOutcome | null;
   details: string;
+  /** While the rollout stage runs: the canary's weight and whether an operator paused it. */
+  rollout: { weight: number; paused: boolean; stable: string | null } | null;
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'abort' | 'promote';
+
+export interface RolloutControlRequest {
+  action: RolloutAction;
+  actor: string;
+  reason?: string;
 }
 
 export const reviewUpdate = defineUpdate<ReviewResult, [ReviewRequest]>('review');
 export const stateQuery = defineQuery<ReleaseState>('state');
 export const auditQuery = defineQuery<AuditEntry[]>('audit');
+/** Operators steer a rollout: pause holds the weight, resume bakes the step again, abort rolls back, promote skips to 100 %. */
+export const rolloutControlSignal = defineSignal<[RolloutControlRequest]>('rolloutControl');

@@ -27,9 +27,11 @@ import {
   PavedModel,
   PavedStage,
   reviewUpdate,
+  rolloutControlSignal,
   stateQuery,
   type ReleaseState,
 } from './definitions.js';
+import { runRollout, type RolloutControl } from './stages/rollout.js';
 import { runBind } from './stages/bind.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
@@ -42,8 +44,8 @@ const { exportAudit } = proxyActivities<ReleaseActivities>({
 
 /**
  * One release of one model version: the stages of DESIGN.md in order, as far as
- * they are built (today: validate, containerize, bind, then review when a stage
- * asks for it).
+ * they are built (today: validate, containerize, bind, review when a stage asks
+ * for it, then the progressive rollout behind the gateway).
  * The workflow holds the release's whole state; activities do all I/O.
  */
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
@@ -57,7 +59,9 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     review: null,
     outcome: null,
     details: 'queued',
+    rollout: null,
   };
+  const control: RolloutControl = { paused: false, abort: null, promote: null };
   const audit: AuditEntry[] = [];
   const record = (entry: Omit<AuditEntry, 'seq' | 'at'>) =>
     audit.push({ seq: audit.length + 1, at: new Date().toISOString(), ...entry });
@@ -105,6 +109,16 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       },
     },
   );
+
+  setHandler(rolloutControlSignal, ({ action, actor, reason }) => {
+    // Before the rollout stage, an abort or promote waits for it; pause/resume only matter there.
+    if (action === 'pause') control.paused = true;
+    if (action === 'resume') control.paused = false;
+    if (action === 'abort') control.abort ??= { actor, ...(reason ? { reason } : {}) };
+    if (action === 'promote') control.promote ??= { actor, ...(reason ? { reason } : {}) };
+    if (state.rollout) state.rollout.paused = control.paused;
+    record({ actor, action: `rollout ${action}`, stage: 'rollout', ...(reason ? { reason } : {}) });
+  });
 
   record({ actor: input.requestedBy, action: 'release requested', inputsDigest: input.package.digest });
 
@@ -226,6 +240,31 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         );
       }
     }
+
+    // rollout: the candidate takes traffic behind the gateway, step by step.
+    enter('rollout');
+    const rolled = await runRollout(
+      { input },
+      {
+        manifest,
+        image: built.output.image,
+        binding: bound.output.report?.binding ?? null,
+        allowPickle: state.review?.decision === 'approve',
+        control,
+        record,
+        show,
+        progress: (weight, stable) => {
+          state.rollout = { weight, paused: control.paused, stable };
+        },
+      },
+    );
+    stageDone({
+      stage: 'rollout',
+      verdict: rolled.kind === 'released' ? { kind: 'pass' } : { kind: 'fail', reason: rolled.reason },
+      output: null,
+      summary: rolled.reason,
+    });
+    if (rolled.kind === 'rolled-back') return outcome('rolled-back', 'rollout', rolled.reason);
 
     const passed = state.stages.map((s) => s.stage).join(', ');
     return outcome('released', 'done', `passed ${passed}`);

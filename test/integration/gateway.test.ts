@@ -30,7 +30,7 @@ async function backend(version: string): Promise<string> {
     req.on('end', () => {
       seen[version] = (seen[version] ?? 0) + 1;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ model_name: 'arrests', model_version: version, echo: body.length }));
+      res.end(JSON.stringify({ model_name: 'arrests', model_version: version, echo: body }));
     });
   });
   const p = await freePort();
@@ -45,7 +45,8 @@ async function infer(headers: Record<string, string> = {}, body = '{"inputs":[]}
     headers: { 'content-type': 'application/json', ...headers },
     body,
   });
-  const json = (await res.body.json()) as { model_version?: string; error?: string };
+  const json = (await res.body.json()) as { model_version?: string; error?: string; echo?: string };
+  if (json.echo !== undefined) expect(json.echo).toBe(body); // the backend got the bytes as sent
   return { status: res.statusCode, version: json.model_version, error: json.error };
 }
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
-import { projectPath } from '../../src/adapters/project.js';
 import { connectClient } from '../../src/adapters/temporal-connection.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage, offPathPackage } from '../support/packages.js';
@@ -18,6 +17,9 @@ afterAll(async () => {
 });
 
 const version = () => `it-${randomUUID().slice(0, 8)}`;
+// The examples with a one-window rollout, so these tests are about the CLI, not the rollout.
+const ARRESTS = examplePackage();
+const PICKLE = examplePackage(() => {}, 'arrests-pickle');
 
 async function waitForPendingReview(
   ref: string,
@@ -34,12 +36,12 @@ async function waitForPendingReview(
 describe('paved release --wait', () => {
   it('releases examples/arrests: exit 0, one verdict line with the UI link', async () => {
     const v = version();
-    const res = await paved(['release', projectPath('examples', 'arrests'), '--wait', '--version', v], env);
+    const res = await paved(['release', ARRESTS, '--wait', '--version', v], env);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout.trim().split('\n')).toHaveLength(1);
     expect(res.stdout).toMatch(
       new RegExp(
-        `^released arrests/${v}: passed validate, containerize, bind — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
+        `^released arrests/${v}: passed validate, containerize, bind, rollout — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
       ),
     );
     expect(res.stderr).toContain('validate: golden path'); // progress lines, no spinner on a pipe
@@ -59,7 +61,7 @@ describe('paved release --wait', () => {
 
   it('the same id twice returns the same release, not a second one', async () => {
     const v = version();
-    const dir = projectPath('examples', 'arrests');
+    const dir = ARRESTS;
     const first = await paved(['release', dir, '--wait', '--version', v, '--json'], env);
     const second = await paved(['release', dir, '--wait', '--version', v, '--json'], env);
     expect(first.code).toBe(0);
@@ -77,7 +79,7 @@ describe('paved release --wait', () => {
 
   it('refuses to reuse a version for different content, while the first runs and after it ended', async () => {
     const v = version();
-    expect((await paved(['release', projectPath('examples', 'arrests'), '--version', v], env)).code).toBe(0);
+    expect((await paved(['release', ARRESTS, '--version', v], env)).code).toBe(0);
     const changed = examplePackage((doc) => {
       doc.description = 'changed after release';
     });
@@ -92,10 +94,10 @@ describe('paved release --wait', () => {
   });
 
   it('the default version is the package digest prefix: same content, same release', async () => {
-    const res = await paved(['release', projectPath('examples', 'arrests'), '--json'], env);
+    const res = await paved(['release', ARRESTS, '--json'], env);
     const started = JSON.parse(res.stdout.split('\n')[0]!) as { version: string; workflowId: string };
     expect(started.version).toMatch(/^[0-9a-f]{12}$/);
-    const again = await paved(['release', projectPath('examples', 'arrests'), '--json'], env);
+    const again = await paved(['release', ARRESTS, '--json'], env);
     expect(JSON.parse(again.stdout.split('\n')[0]!).workflowId).toBe(started.workflowId);
   });
 });
@@ -143,6 +145,7 @@ describe('a review round-trip from two processes', () => {
       'stage',
       'review-pending',
       'stage',
+      'stage',
       'done',
     ]);
     expect(events.at(-1)!.outcome!.status).toBe('released');
@@ -156,6 +159,8 @@ describe('a review round-trip from two processes', () => {
       'stage bind',
       'review requested',
       'review approved',
+      'rollout step 100 %',
+      'stage rollout',
       'release released',
     ]);
     expect(entries[5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
@@ -163,10 +168,7 @@ describe('a review round-trip from two processes', () => {
 
   it('examples/arrests-pickle waits for review because its artifact is a pickle', async () => {
     const v = version();
-    const ci = pavedBackground(
-      ['release', projectPath('examples', 'arrests-pickle'), '--wait', '--version', v],
-      env,
-    );
+    const ci = pavedBackground(['release', PICKLE, '--wait', '--version', v], env);
     const rows = await waitForPendingReview(`arrests-pickle/${v}`);
     expect(rows.find((r) => r.release === `arrests-pickle/${v}`)!.reasons).toEqual([
       'pickle artifact is off the golden path',
@@ -194,7 +196,7 @@ describe('a review round-trip from two processes', () => {
 
   it('status shows where a release stands', async () => {
     const v = version();
-    await paved(['release', projectPath('examples', 'arrests'), '--wait', '--version', v], env);
+    await paved(['release', ARRESTS, '--wait', '--version', v], env);
     const one = await paved(['status', `arrests/${v}`, '--json'], env);
     expect(JSON.parse(one.stdout)).toMatchObject({
       model: 'arrests',

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { projectPath } from '../../src/adapters/project.js';
 import { freePort } from './free-port.js';
+import { noTrafficPolicy } from './rollout-policy.js';
 
 export interface CliResult {
   code: number | null;
@@ -28,12 +29,15 @@ export interface SpawnedWorker {
   logs(): string;
 }
 
-/** Starts `paved worker` as its own process, ready once it logs "worker started". */
+/**
+ * Starts `paved worker` as its own process, ready once it logs "worker started".
+ * Unless the test gives PAVED_POLICY, rollouts need no traffic (see rollout-policy.ts).
+ */
 export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker> {
   // Test files run in parallel: each worker gets its own metrics port.
   const metricsPort = env.PAVED_METRICS_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), 'worker'], {
-    env: { ...process.env, PAVED_METRICS_PORT: metricsPort, ...env },
+    env: { ...process.env, PAVED_METRICS_PORT: metricsPort, PAVED_POLICY: noTrafficPolicy(), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let logs = '';

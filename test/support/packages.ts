@@ -5,11 +5,16 @@ import { parse, stringify } from 'yaml';
 import { projectPath } from '../../src/adapters/project.js';
 
 /** A copy of examples/arrests with paved.yaml changed, in a temp dir (the example stays untouched). */
-export function examplePackage(edit: (doc: Record<string, unknown>) => void = () => {}): string {
+export function examplePackage(
+  edit: (doc: Record<string, unknown>) => void = () => {},
+  example = 'arrests',
+): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-pkg-'));
-  cpSync(projectPath('examples', 'arrests'), dir, { recursive: true });
+  cpSync(projectPath('examples', example), dir, { recursive: true });
   const file = path.join(dir, 'paved.yaml');
   const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // One short window at 100 %: tests about other stages should not wait on the rollout.
+  doc.rollout = { steps: [100], bake: '1s' };
   edit(doc);
   writeFileSync(file, stringify(doc));
   return dir;

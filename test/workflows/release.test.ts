@@ -10,8 +10,15 @@ import type { ReleaseActivities } from '../../src/activities/index.js';
 import type { AuditEntry } from '../../src/domain/audit.js';
 import { parsePolicy } from '../../src/domain/policy.js';
 import type { StageOutcome } from '../../src/domain/release.js';
+import { DEFAULT_LIMITS } from '../../src/domain/rollout.js';
 import type { ValidateOutput } from '../../src/domain/validate.js';
-import { PavedStage, reviewUpdate, stateQuery } from '../../src/workflows/definitions.js';
+import {
+  auditQuery,
+  PavedStage,
+  reviewUpdate,
+  rolloutControlSignal,
+  stateQuery,
+} from '../../src/workflows/definitions.js';
 import type { release } from '../../src/workflows/release.js';
 import { manifestDoc, releaseInput, TEST_POLICY, validated } from '../support/release-fixtures.js';
 import { ReleaseHarness } from '../support/release-worker.js';
@@ -69,6 +76,22 @@ function mocks(
       output: { report: null },
       summary: 'no feature service declared; callers send every model input',
     }),
+    // The rollout against a gateway with no traffic and no stable: one window at 100 %.
+    planRollout: async () => ({
+      steps: [100],
+      bakeMs: 100,
+      drainMs: 0,
+      limits: { ...DEFAULT_LIMITS, minRequests: 0 },
+    }),
+    startServing: async ({ model, version }) => ({
+      version,
+      url: 'http://127.0.0.1:1',
+      container: `paved-${model}-${version}`,
+    }),
+    currentRoute: async () => null,
+    setRoute: async () => undefined,
+    windowStats: async () => ({}),
+    stopServing: async () => undefined,
     exportAudit: async ({ entries }) => {
       await gate;
       exported.push(entries);
@@ -138,6 +161,8 @@ describe('release workflow', () => {
       'paved: stage validate',
       'paved: stage containerize',
       'paved: stage bind',
+      'paved: rollout step 100 %',
+      'paved: stage rollout',
       'paved: release released',
     ]);
     expect(trail[1]).toMatchObject({
@@ -145,7 +170,7 @@ describe('release workflow', () => {
       verdict: 'pass',
       inputsDigest: releaseInput().package.digest,
     });
-    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     await saveHistory(handle, 'golden-path');
   });
 
@@ -176,6 +201,8 @@ describe('release workflow', () => {
       'stage bind',
       'review requested',
       'review approved',
+      'rollout step 100 %',
+      'stage rollout',
       'release released',
     ]);
     expect(m.exported[0]![5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
@@ -357,6 +384,127 @@ describe('release workflow', () => {
       'release stopped',
     ]);
     expect(m.exported[0]![3]).toMatchObject({ stage: 'bind', verdict: 'fail', reason });
+  });
+
+  it('a canary that breaches is rolled back: stable keeps the traffic, the canary stops, exit 4', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const routes: unknown[] = [];
+    const stopped: string[] = [];
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.planRollout = async () => ({
+      steps: [5, 25, 100],
+      bakeMs: 50,
+      drainMs: 0,
+      limits: { ...DEFAULT_LIMITS, minRequests: 50 },
+    });
+    m.activities.currentRoute = async () => ({
+      stable,
+      canary: null,
+      shadow: null,
+      faults: {},
+      stickyInput: null,
+    });
+    m.activities.setRoute = async ({ route }) => void routes.push(route);
+    m.activities.stopServing = async ({ container }) => void stopped.push(container);
+    let version = '';
+    m.activities.windowStats = async () => ({
+      v0: { requests: 950, errors: 0, p50Ms: 3, p99Ms: 9 },
+      [version]: { requests: 100, errors: 20, p50Ms: 3, p99Ms: 9 },
+    });
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      version = handle.workflowId.split('/')[2]!;
+      return handle.result();
+    });
+    expect(result).toEqual({
+      status: 'rolled-back',
+      exitCode: 4,
+      stage: 'rollout',
+      reason: 'canary error rate 20 % (20 of 100) is over the 5 % limit; stable 0 %',
+    });
+    expect(routes).toEqual([
+      expect.objectContaining({ stable, canary: expect.objectContaining({ version, weight: 5 }) }),
+      expect.objectContaining({ stable, canary: null }),
+    ]);
+    expect(stopped).toEqual([`paved-arrests-${version}`]);
+    const step = m.exported[0]!.find((e) => e.action === 'rollout step 5 %')!;
+    expect(step).toMatchObject({ verdict: 'fail', outputs: { weight: 5, decision: 'rollback' } });
+  });
+
+  it('pause holds the weight, resume continues, promote skips the remaining steps', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const weights: number[] = [];
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.planRollout = async () => ({
+      steps: [5, 25, 50, 100],
+      bakeMs: 300,
+      drainMs: 0,
+      limits: { ...DEFAULT_LIMITS, minRequests: 0 },
+    });
+    m.activities.currentRoute = async () => ({
+      stable,
+      canary: null,
+      shadow: null,
+      faults: {},
+      stickyInput: null,
+    });
+    m.activities.setRoute = async ({ route }) =>
+      void weights.push((route as { canary: { weight: number } | null }).canary?.weight ?? 100);
+    const { result, trail } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout === null; i++) await sleep(50);
+      await handle.signal(rolloutControlSignal, {
+        action: 'pause',
+        actor: 'ops@example.com',
+        reason: 'incident',
+      });
+      await sleep(900); // three bake windows: a paused rollout does not move
+      const paused = await handle.query(stateQuery);
+      expect(paused.rollout).toMatchObject({ weight: 5, paused: true });
+      expect(paused.details).toContain('paused at this weight');
+      await handle.signal(rolloutControlSignal, { action: 'resume', actor: 'ops@example.com' });
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout!.weight < 25; i++) await sleep(50);
+      await handle.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      return { result: await handle.result(), trail: await handle.query(auditQuery) };
+    });
+    expect(weights).toEqual([5, 25, 100]);
+    expect(result.status).toBe('released');
+    const actions = trail.map((e) => `${e.actor}: ${e.action}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'ops@example.com: rollout pause',
+        'ops@example.com: rollout resume',
+        'ops@example.com: rollout promote',
+      ]),
+    );
+    expect(trail.find((e) => e.action === 'stage rollout')!.reason).toBeUndefined();
+    expect(trail.find((e) => e.action === 'rollout pause')).toMatchObject({ reason: 'incident' });
+  });
+
+  it('abort rolls back with the operator named', async () => {
+    const m = mocks(validated(manifestDoc()));
+    m.activities.planRollout = async () => ({
+      steps: [100],
+      bakeMs: 60_000,
+      drainMs: 0,
+      limits: DEFAULT_LIMITS,
+    });
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout === null; i++) await sleep(50);
+      await handle.signal(rolloutControlSignal, {
+        action: 'abort',
+        actor: 'ops@example.com',
+        reason: 'bad data',
+      });
+      return handle.result();
+    });
+    expect(result).toEqual({
+      status: 'rolled-back',
+      exitCode: 4,
+      stage: 'rollout',
+      reason: 'aborted by ops@example.com: bad data',
+    });
   });
 
   it('an operator cancelling during the build stops the build and still exports the audit', async () => {

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { request } from 'undici';
 import { gatewayUrl } from '../gateway-admin.js';
 import { projectPath } from '../project.js';
@@ -7,14 +10,27 @@ import { logPath, logTail, managedPid, startDaemon, stopDaemon, waitUntil } from
 
 const NAME = 'gateway';
 
-async function live(url: string): Promise<boolean> {
+/** A hash of the gateway's sources: a running gateway with another build is restarted by `up`. */
+export function gatewayBuild(): string {
+  const dir = projectPath('src', 'gateway');
+  const hash = createHash('sha256');
+  for (const f of readdirSync(dir).sort()) hash.update(f).update(readFileSync(path.join(dir, f)));
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** The build of the gateway answering at url, or null when nothing answers like one. */
+async function liveBuild(url: string): Promise<string | null> {
   try {
     const res = await request(`${url}/v2/health/live`, { headersTimeout: 1000, bodyTimeout: 1000 });
-    const body = await res.body.text();
-    return res.statusCode === 200 && body.includes('live');
+    const body = (await res.body.json()) as { live?: boolean; build?: string | null };
+    return res.statusCode === 200 && body.live ? (body.build ?? 'unknown') : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+async function live(url: string): Promise<boolean> {
+  return (await liveBuild(url)) === gatewayBuild();
 }
 
 /** paved's serving gateway (`paved gateway`), a daemon of this PAVED_HOME. */
@@ -23,20 +39,27 @@ export const gateway: StackPart = {
 
   async status(config) {
     const url = gatewayUrl(config);
-    const healthy = await live(url);
+    const build = await liveBuild(url);
+    const healthy = build === gatewayBuild();
     return {
       part: 'gateway',
       address: url,
-      version: healthy ? 'paved' : null,
+      version: build ? `build ${build}` : null,
       healthy,
       managed: managedPid(config.home, NAME) !== undefined,
-      detail: healthy ? 'routes in PAVED_HOME/gateway/routes.json' : 'not answering',
+      detail: healthy
+        ? 'routes in PAVED_HOME/gateway/routes.json'
+        : build
+          ? `runs build ${build}, the code is ${gatewayBuild()}; \`stack up\` restarts it`
+          : 'not answering',
     } satisfies PartStatus;
   },
 
   async up(config) {
     const url = gatewayUrl(config);
     if (await live(url)) return this.status(config);
+    // Ours but stale: restart it (routes are on disk, so it serves the same versions).
+    if ((await liveBuild(url)) !== null) await stopDaemon(config.home, NAME);
     const port = config.gateway.port;
     if (await isListening('127.0.0.1', port)) {
       throw new PortTakenError('gateway', port, findPortOwner(port), 'set PAVED_GATEWAY_PORT=<free port>');

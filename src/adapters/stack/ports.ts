@@ -86,3 +86,13 @@ export class PortTakenError extends PavedError {
     );
   }
 }
+
+/** A port the OS says is free on 127.0.0.1 right now (for a server started next). */
+export async function ephemeralPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -17,6 +17,14 @@ import { waitForRelease } from '../release-wait.js';
 import { renderTable } from '../table.js';
 import { predictionRows, tryRelease } from '../try-release.js';
 import { auditQuery } from '../../workflows/definitions.js';
+import { gatewayUrl } from '../../adapters/gateway-admin.js';
+import { startTraffic } from '../traffic.js';
+
+/** The package's entity-key sample when it has one, else its sample by value. */
+function sampleRequest(dir: string): string {
+  const byKey = path.join(path.resolve(dir), 'sample-request-entities.json');
+  return existsSync(byKey) ? byKey : path.join(path.resolve(dir), 'sample-request.json');
+}
 
 async function requireStack(config: PavedConfig): Promise<void> {
   const down = (await stackStatus(config)).filter((p) => !p.healthy);
@@ -59,7 +67,25 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write(
           `paved: releasing ${started.model}/${started.version} (${started.workflowId})\n`,
         );
-        const outcome = await waitForRelease(started.handle, { json: false });
+        // Live traffic through the gateway for the whole release: the rollout judges the canary on it.
+        const traffic = startTraffic(
+          gatewayUrl(config),
+          started.model,
+          readFileSync(sampleRequest(dir), 'utf8'),
+        );
+        let outcome;
+        try {
+          outcome = await waitForRelease(started.handle, { json: false });
+        } finally {
+          const sent = await traffic.stop();
+          process.stdout.write(
+            `traffic through the gateway: ${sent.requests} requests, ${sent.failed} failed; answered by ${
+              Object.entries(sent.byVersion)
+                .map(([v, n]) => `${v} ${n}`)
+                .join(', ') || 'none'
+            }\n`,
+          );
+        }
         const trail = await started.handle.query(auditQuery);
         return { outcome, started, trail };
       });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config-loader.js';
 import { gatewayDir, gatewayToken } from '../../adapters/gateway-admin.js';
 import { createLogger } from '../../adapters/logger.js';
+import { gatewayBuild } from '../../adapters/stack/gateway.js';
 import { createGateway } from '../../gateway/server.js';
 
 export function registerGatewayCommand(program: Command): void {
@@ -18,6 +19,7 @@ export function registerGatewayCommand(program: Command): void {
         port: config.gateway.port,
         token: gatewayToken(config),
         routesFile,
+        build: gatewayBuild(),
       });
       log.info({ url: `http://127.0.0.1:${config.gateway.port}`, routesFile }, 'gateway listening');
       await new Promise<void>((resolve) => {

@@ -1,0 +1,109 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type Docker from 'dockerode';
+import type { GatewayAdmin } from '../adapters/gateway-admin.js';
+import { ephemeralPort } from '../adapters/stack/ports.js';
+import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
+import { durationMs } from '../domain/duration.js';
+import type { FeatureBinding } from '../domain/feature-binding.js';
+import type { Manifest } from '../domain/manifest.js';
+import type { Policy } from '../domain/policy.js';
+import { servingContainerName, type RolloutLimits, type WindowStats } from '../domain/rollout.js';
+import type { ModelRoute } from '../gateway/routes.js';
+
+export interface ServingBackend {
+  version: string;
+  url: string;
+  container: string;
+}
+
+export interface RolloutPlanOutput {
+  steps: number[];
+  bakeMs: number;
+  drainMs: number;
+  limits: RolloutLimits;
+}
+
+export interface RolloutActivities {
+  planRollout(input: { rollout: Manifest['rollout'] | null }): Promise<RolloutPlanOutput>;
+  startServing(input: {
+    model: string;
+    version: string;
+    image: string;
+    binding: FeatureBinding | null;
+    allowPickle: boolean;
+  }): Promise<ServingBackend>;
+  currentRoute(input: { model: string }): Promise<ModelRoute | null>;
+  /** Absolute: the whole route, or null to stop serving the model. */
+  setRoute(input: { model: string; route: Partial<ModelRoute> | null }): Promise<void>;
+  windowStats(input: { model: string; windowMs: number }): Promise<Record<string, WindowStats>>;
+  stopServing(input: { container: string }): Promise<void>;
+}
+
+export function createRolloutActivities(deps: {
+  docker: Docker;
+  gateway: GatewayAdmin;
+  policy: () => Policy;
+}): RolloutActivities {
+  return {
+    async planRollout({ rollout }) {
+      let policy: Policy;
+      try {
+        policy = deps.policy();
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
+      }
+      const chosen = rollout ?? policy.rollout;
+      const { drain, ...limits } = policy.rolloutAnalysis;
+      return { steps: chosen.steps, bakeMs: durationMs(chosen.bake), drainMs: durationMs(drain), limits };
+    },
+
+    /**
+     * Starts the release's image as `paved-<model>-<version>` with the recorded feature
+     * binding. A container of that name already running this image is reused with the
+     * port on its label, so a retry never starts a second one.
+     */
+    async startServing({ model, version, image, binding, allowPickle }) {
+      const name = servingContainerName(model, version);
+      let port: number | undefined;
+      try {
+        const info = await deps.docker.getContainer(name).inspect();
+        if (info.State.Running && info.Config.Image === image)
+          port = Number(info.Config.Labels['paved.port']);
+      } catch {
+        /* not there yet */
+      }
+      port ??= await ephemeralPort();
+      await startModelContainer(deps.docker, {
+        name,
+        image,
+        port,
+        memoryMB: 1024,
+        cpus: 1,
+        allowPickle,
+        env: {
+          PAVED_MODEL_NAME: model,
+          PAVED_MODEL_VERSION: version,
+          ...(binding ? { PAVED_FEATURE_BINDING: JSON.stringify(binding) } : {}),
+        },
+        labels: {
+          'paved.release': `${model}/${version}`,
+          'paved.role': 'serving',
+          'paved.port': String(port),
+        },
+      });
+      await waitReady(deps.docker, name, port, 90_000);
+      return { version, url: `http://127.0.0.1:${port}`, container: name };
+    },
+
+    currentRoute: ({ model }) => deps.gateway.route(model),
+
+    async setRoute({ model, route }) {
+      if (route === null) await deps.gateway.deleteRoute(model);
+      else await deps.gateway.setRoute(model, route);
+    },
+
+    windowStats: ({ model, windowMs }) => deps.gateway.stats(model, windowMs),
+
+    stopServing: ({ container }) => stopModelContainer(deps.docker, container),
+  };
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+
+export interface TrafficSummary {
+  requests: number;
+  failed: number;
+  byVersion: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
+/**
+ * Steady demo traffic through the gateway: `workers` callers, each pausing `pauseMs`
+ * between requests, each request with a fresh x-paved-key so sticky assignment
+ * spreads callers over versions by weight.
+ */
+export function startTraffic(
+  gateway: string,
+  model: string,
+  body: string,
+  opts: { workers?: number; pauseMs?: number } = {},
+): { stop: () => Promise<TrafficSummary> } {
+  const pool = new Pool(gateway, { connections: opts.workers ?? 6 });
+  const summary: TrafficSummary = { requests: 0, failed: 0, byVersion: {}, statuses: {} };
+  let stopping = false;
+  const one = async () => {
+    while (!stopping) {
+      try {
+        const res = await pool.request({
+          path: `/v2/models/${model}/infer`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-paved-key': randomUUID() },
+          body,
+        });
+        const text = await res.body.text();
+        // 404 until the release's first route exists: not a request the model failed.
+        if (res.statusCode !== 404) {
+          summary.requests++;
+          summary.statuses[res.statusCode] = (summary.statuses[res.statusCode] ?? 0) + 1;
+          if (res.statusCode !== 200) summary.failed++;
+          else {
+            const version = (JSON.parse(text) as { model_version?: string }).model_version ?? '?';
+            summary.byVersion[version] = (summary.byVersion[version] ?? 0) + 1;
+          }
+        }
+      } catch {
+        summary.requests++;
+        summary.failed++;
+      }
+      await sleep(opts.pauseMs ?? 20);
+    }
+  };
+  const running = Promise.all(Array.from({ length: opts.workers ?? 6 }, one));
+  return {
+    stop: async () => {
+      stopping = true;
+      await running;
+      await pool.close();
+      return summary;
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { dockerClient } from '../../src/adapters/docker-client.js';
+import { GatewayAdmin, gatewayUrl } from '../../src/adapters/gateway-admin.js';
+import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
+import { projectPath } from '../../src/adapters/project.js';
+import { startTraffic, type TrafficSummary } from '../../src/cli/traffic.js';
+import { servingContainerName } from '../../src/domain/rollout.js';
+import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
+import { examplePackage } from '../support/packages.js';
+
+// The real thing: `paved release --wait` on a worker of its own, the stack's
+// gateway, real model containers, and steady traffic through the gateway from a
+// bounded load generator on loopback. A model name of its own keeps other tests'
+// releases of `arrests` out of these routes.
+const MODEL = `rollout-${randomUUID().slice(0, 6)}`;
+const config = loadConfig();
+const admin = GatewayAdmin.fromConfig(config);
+const docker = dockerClient(config);
+const BODY = readFileSync(projectPath('examples', 'arrests', 'sample-request-entities.json'), 'utf8');
+
+function policyFile(): string {
+  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s' };
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const env = {
+  PAVED_TASK_QUEUE: `it-rollout-${randomUUID()}`,
+  PAVED_USER: 'ci@example.com',
+  PAVED_POLICY: policyFile(),
+};
+const TWO_STEPS = examplePackage((doc) => {
+  doc.name = MODEL;
+  doc.rollout = { steps: [25, 100], bake: '3s' };
+});
+let worker: SpawnedWorker;
+
+async function releaseWithTraffic(
+  dir: string,
+  version: string,
+  during: () => Promise<void> = async () => {},
+): Promise<{ code: number | null; stdout: string; stderr: string; traffic: TrafficSummary }> {
+  const traffic = startTraffic(gatewayUrl(config), MODEL, BODY, { workers: 4, pauseMs: 10 });
+  try {
+    const run = pavedBackground(['release', dir, '--wait', '--version', version], env);
+    await during();
+    const res = await run.done;
+    return { ...res, traffic: await traffic.stop() };
+  } catch (err) {
+    await traffic.stop();
+    throw err;
+  }
+}
+
+async function untilWeight(version: string, weight: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const route = await admin.route(MODEL);
+    if (route?.canary?.version === version && route.canary.weight === weight) return;
+    await sleep(100);
+  }
+  throw new Error(`${version} never reached ${weight} %`);
+}
+
+async function running(container: string): Promise<boolean> {
+  try {
+    return (await docker.getContainer(container).inspect()).State.Running;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  worker = await spawnWorker(env);
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.kill();
+  const route = await admin.route(MODEL).catch(() => null);
+  for (const v of [route?.stable?.version, route?.canary?.version]) {
+    if (v)
+      await docker
+        .getContainer(servingContainerName(MODEL, v))
+        .remove({ force: true })
+        .catch(() => undefined);
+  }
+  await admin.deleteRoute(MODEL).catch(() => undefined);
+});
+
+describe('progressive rollout behind the gateway', () => {
+  it('a first release, then a healthy canary, reach 100 % without one failed request', async () => {
+    const first = await releaseWithTraffic(TWO_STEPS, 'v1');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`released ${MODEL}/v1: passed validate, containerize, bind, rollout`);
+
+    const second = await releaseWithTraffic(TWO_STEPS, 'v2');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.traffic.failed).toBe(0);
+    expect(second.traffic.byVersion.v1).toBeGreaterThan(0);
+    expect(second.traffic.byVersion.v2).toBeGreaterThan(0);
+    const route = await admin.route(MODEL);
+    expect(route).toMatchObject({ stable: { version: 'v2' }, canary: null, stickyInput: 'person_id' });
+    // the old stable drained and stopped; the new one serves
+    expect(await running(servingContainerName(MODEL, 'v1'))).toBe(false);
+    expect(await running(servingContainerName(MODEL, 'v2'))).toBe(true);
+    const audit = JSON.parse((await paved(['audit', `${MODEL}/v2`, '--json'], env)).stdout) as Array<{
+      action: string;
+      outputs?: { canary?: { requests: number } };
+    }>;
+    const step = audit.find((e) => e.action === 'rollout step 25 %')!;
+    expect(step.outputs!.canary!.requests).toBeGreaterThanOrEqual(20);
+  }, 600_000);
+
+  it('a canary with 20 % injected errors is rolled back after one window (exit 4); stable answered the rest', async () => {
+    // Faults are per version: set for v3 before it exists, carried by every route change.
+    const current = (await admin.route(MODEL))!;
+    await admin.setRoute(MODEL, {
+      ...current,
+      faults: { v3: { abortPercent: 20, abortStatus: 503, delayMs: 0 } },
+    });
+    const res = await releaseWithTraffic(TWO_STEPS, 'v3');
+    console.log(`rollback test printed: ${res.stdout.trim()}`);
+    console.log(`traffic during it: ${JSON.stringify(res.traffic)}`);
+    expect(res.code).toBe(4);
+    expect(res.stdout).toMatch(
+      new RegExp(`^rolled-back ${MODEL}/v3: canary error rate \\d+(\\.\\d+)? % \\(\\d+ of \\d+\\)`),
+    );
+    // the only failures are the injected ones; every other request was answered
+    expect(Object.keys(res.traffic.statuses).sort()).toEqual(['200', '503']);
+    expect(res.traffic.failed).toBe(res.traffic.statuses['503']);
+    const route = await admin.route(MODEL);
+    expect(route).toMatchObject({ stable: { version: 'v2' }, canary: null });
+    expect(await running(servingContainerName(MODEL, 'v3'))).toBe(false);
+    await admin.setRoute(MODEL, { ...route!, faults: {} });
+  }, 600_000);
+
+  it('pause holds the weight, resume continues, abort rolls back, each in the audit', async () => {
+    const threeSteps = examplePackage((doc) => {
+      doc.name = MODEL;
+      doc.rollout = { steps: [25, 50, 100], bake: '3s' };
+    });
+    const res = await releaseWithTraffic(threeSteps, 'v4', async () => {
+      await untilWeight('v4', 25);
+      expect(
+        (await paved(['pause', `${MODEL}/v4`, '--as', 'ops@example.com', '-m', 'incident'], env)).code,
+      ).toBe(0);
+      await sleep(8000); // more than two windows
+      expect((await admin.route(MODEL))!.canary).toMatchObject({ version: 'v4', weight: 25 });
+      expect((await paved(['resume', `${MODEL}/v4`, '--as', 'ops@example.com'], env)).code).toBe(0);
+      await untilWeight('v4', 50);
+      expect(
+        (await paved(['abort', `${MODEL}/v4`, '--as', 'ops@example.com', '-m', 'enough'], env)).code,
+      ).toBe(0);
+    });
+    expect(res.code).toBe(4);
+    expect(res.stdout).toContain(`rolled-back ${MODEL}/v4: aborted by ops@example.com: enough`);
+    expect(res.traffic.failed).toBe(0);
+    expect(await admin.route(MODEL)).toMatchObject({ stable: { version: 'v2' }, canary: null });
+    const audit = JSON.parse((await paved(['audit', `${MODEL}/v4`, '--json'], env)).stdout) as Array<{
+      actor: string;
+      action: string;
+    }>;
+    expect(audit.map((e) => `${e.actor}: ${e.action}`)).toEqual(
+      expect.arrayContaining([
+        'ops@example.com: rollout pause',
+        'ops@example.com: rollout resume',
+        'ops@example.com: rollout abort',
+        'paved: rollout rolled back',
+      ]),
+    );
+  }, 600_000);
+});

@@ -1,0 +1,21 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
+
+let written: string | undefined;
+
+/**
+ * The platform policy, except that a rollout window needs no minimum traffic and the
+ * old stable does not drain: for tests whose subject is not the rollout, and which
+ * send no traffic. The rollout's own tests use the real policy and real traffic.
+ */
+export function noTrafficPolicy(): string {
+  if (written) return written;
+  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  written = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
+  writeFileSync(written, stringify(doc));
+  return written;
+}
