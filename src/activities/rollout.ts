@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
+import { request } from 'undici';
 import type { GatewayAdmin } from '../adapters/gateway-admin.js';
 import { ephemeralPort } from '../adapters/stack/ports.js';
 import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
@@ -37,6 +38,37 @@ export interface RolloutActivities {
   setRoute(input: { model: string; route: Partial<ModelRoute> | null }): Promise<void>;
   windowStats(input: { model: string; windowMs: number }): Promise<Record<string, WindowStats>>;
   stopServing(input: { container: string }): Promise<void>;
+}
+
+/**
+ * A fresh model process answers its first requests slowly (lazy imports, first
+ * predict). Those must not land on live traffic or in the canary's p99, so a few
+ * requests by value (zeros, built from the model's own metadata) go first.
+ */
+async function warmUp(url: string, model: string, rounds = 20): Promise<void> {
+  try {
+    const meta = await request(`${url}/v2/models/${model}`);
+    const { inputs } = (await meta.body.json()) as { inputs: Array<{ name: string; datatype: string }> };
+    const zero = (datatype: string) => (datatype === 'BYTES' ? '' : datatype === 'BOOL' ? false : 0);
+    const body = JSON.stringify({
+      inputs: inputs.map((i) => ({
+        name: i.name,
+        shape: [1],
+        datatype: i.datatype,
+        data: [zero(i.datatype)],
+      })),
+    });
+    for (let k = 0; k < rounds; k++) {
+      const res = await request(`${url}/v2/models/${model}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      await res.body.dump();
+    }
+  } catch {
+    // Warm-up is best effort: a model that cannot answer zeros is judged on live traffic.
+  }
 }
 
 export function createRolloutActivities(deps: {
@@ -92,6 +124,7 @@ export function createRolloutActivities(deps: {
         },
       });
       await waitReady(deps.docker, name, port, 90_000);
+      await warmUp(`http://127.0.0.1:${port}`, model);
       return { version, url: `http://127.0.0.1:${port}`, container: name };
     },
 

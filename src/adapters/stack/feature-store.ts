@@ -28,6 +28,11 @@ export function localFeast(config: PavedConfig): LocalFeast {
   return new LocalFeast(feastVenvBin(config.home, 'python'), featureStoreHome(config));
 }
 
+// Registry refreshed every 10 s. Feast's gunicorn recycles its worker every 1000
+// requests by default, refusing connections meanwhile: under serving traffic that
+// is a failed prediction, so recycling is off.
+const SERVE_OPTIONS = ['--no-access-log', '-r', '10', '--max-requests', '0'];
+
 /** Changes when the definitions, the pipeline or the Feast pins change: then apply again. */
 function repoKey(): string {
   const hash = createHash('sha256');
@@ -40,6 +45,7 @@ function repoKey(): string {
     FEAST_REQUIREMENTS,
   ];
   for (const file of files) hash.update(path.basename(file)).update(readFileSync(file));
+  hash.update(SERVE_OPTIONS.join(' '));
   return hash.digest('hex');
 }
 
@@ -75,18 +81,7 @@ export async function startFeatureServer(opts: {
   const pid = startDaemon(opts.home, {
     name: FEATURE_SERVER,
     command: opts.feastBin,
-    args: [
-      '--chdir',
-      FEATURE_REPO,
-      'serve',
-      '-h',
-      HOST,
-      '-p',
-      String(opts.port),
-      '--no-access-log',
-      '-r',
-      '10',
-    ],
+    args: ['--chdir', FEATURE_REPO, 'serve', '-h', HOST, '-p', String(opts.port), ...SERVE_OPTIONS],
     env: { ...process.env, PAVED_FEAST_HOME: opts.feast.home, PYTHONDONTWRITEBYTECODE: '1' },
     cwd: opts.feast.home,
   });

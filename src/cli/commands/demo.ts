@@ -16,7 +16,7 @@ import { startRelease } from '../release-start.js';
 import { waitForRelease } from '../release-wait.js';
 import { renderTable } from '../table.js';
 import { predictionRows, tryRelease } from '../try-release.js';
-import { auditQuery } from '../../workflows/definitions.js';
+import { releaseTrail } from './try.js';
 import { gatewayUrl } from '../../adapters/gateway-admin.js';
 import { startTraffic } from '../traffic.js';
 
@@ -79,17 +79,16 @@ export function registerDemoCommand(program: Command): void {
         } finally {
           const sent = await traffic.stop();
           process.stdout.write(
-            `traffic through the gateway: ${sent.requests} requests, ${sent.failed} failed; answered by ${
+            `traffic through the gateway: ${sent.requests} requests, ${sent.failed} failed (status ${JSON.stringify(sent.statuses)}); answered by ${
               Object.entries(sent.byVersion)
                 .map(([v, n]) => `${v} ${n}`)
                 .join(', ') || 'none'
             }\n`,
           );
         }
-        const trail = await started.handle.query(auditQuery);
-        return { outcome, started, trail };
+        return { outcome, started };
       });
-      const { outcome, started, trail } = result;
+      const { outcome, started } = result;
       process.stdout.write(
         [
           `${outcome.status} ${started.model}/${started.version}: ${outcome.reason}`,
@@ -106,7 +105,8 @@ export function registerDemoCommand(program: Command): void {
           inputs: Array<{ data: Array<number | string> }>;
         };
         const entities = doc.inputs[0]!.data;
-        const tried = await tryRelease(config, started, trail, entities);
+        // From the workflow, or from the exported audit when an older release can no longer replay.
+        const tried = await tryRelease(config, started, await releaseTrail(started), entities);
         if (tried.status !== 200) {
           process.stdout.write(
             `the released model answered HTTP ${tried.status}: ${JSON.stringify(tried.response)}\n`,

@@ -96,6 +96,8 @@ async function rollout(
 
   const rollback = async (reason: string): Promise<RolloutResult> => {
     await gatewayCalls.setRoute({ model, route: stable ? { ...base, canary: null } : null });
+    // Requests already on their way to the canary finish before it stops.
+    await condition(() => false, plan.drainMs);
     await containers.stopServing({ container: canary.container });
     args.record({ actor: 'paved', action: 'rollout rolled back', stage: 'rollout', verdict: 'fail', reason });
     return { kind: 'rolled-back', reason };
