@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { startTraffic, type TrafficSummary } from '../../src/cli/traffic.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
+import { ephemeralPort, isListening } from '../../src/adapters/stack/ports.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
 
@@ -93,6 +95,68 @@ afterAll(async () => {
         .catch(() => undefined);
   }
   await admin.deleteRoute(MODEL).catch(() => undefined);
+});
+
+describe('crashes mid-rollout', () => {
+  it('SIGKILL of the worker and a restart of the gateway: the rollout completes with the right weights', async () => {
+    // A gateway of this test's own (its own routes file), so restarting it disturbs no other test.
+    const home = mkdtempSync(path.join(os.tmpdir(), 'paved-gw-home-'));
+    const port = String(await ephemeralPort());
+    const token = `crash-${randomUUID()}`;
+    const gwEnv = { PAVED_HOME: home, PAVED_GATEWAY_PORT: port, PAVED_GATEWAY_TOKEN: token };
+    const startGateway = async () => {
+      const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), 'gateway'], {
+        env: { ...process.env, ...gwEnv },
+        stdio: 'ignore',
+      });
+      for (let i = 0; i < 100 && !(await isListening('127.0.0.1', Number(port))); i++) await sleep(100);
+      return child;
+    };
+    const ownAdmin = new GatewayAdmin(`http://127.0.0.1:${port}`, token);
+    const crashEnv = {
+      ...env,
+      PAVED_TASK_QUEUE: `it-rollout-crash-${randomUUID()}`,
+      PAVED_GATEWAY_PORT: port,
+      PAVED_GATEWAY_TOKEN: token,
+    };
+    let gw = await startGateway();
+    const first = await spawnWorker(crashEnv);
+    let second: SpawnedWorker | undefined;
+    const pkg = examplePackage((doc) => {
+      doc.name = MODEL;
+      doc.rollout = { steps: [25, 50, 100], bake: '3s' };
+    });
+    const traffic = startTraffic(`http://127.0.0.1:${port}`, MODEL, BODY, { workers: 4, pauseMs: 10 });
+    try {
+      // A stable version first, so the crash happens between real steps.
+      expect((await paved(['release', pkg, '--wait', '--version', 'c1'], crashEnv)).code).toBe(0);
+      const run = pavedBackground(['release', pkg, '--wait', '--version', 'c2'], crashEnv);
+      for (let i = 0; i < 600 && (await ownAdmin.route(MODEL))?.canary?.weight !== 25; i++) await sleep(100);
+      await first.kill('SIGKILL');
+      gw.kill('SIGTERM');
+      await new Promise((r) => gw.once('exit', r));
+      gw = await startGateway(); // reloads routes.json: still 25 % to c2
+      expect((await ownAdmin.route(MODEL))!.canary).toMatchObject({ version: 'c2', weight: 25 });
+      second = await spawnWorker(crashEnv);
+      const res = await run.done;
+      expect(res.code, res.stderr).toBe(0);
+      expect(await ownAdmin.route(MODEL)).toMatchObject({ stable: { version: 'c2' }, canary: null });
+      expect(await running(servingContainerName(MODEL, 'c1'))).toBe(false);
+      expect(await running(servingContainerName(MODEL, 'c2'))).toBe(true);
+      const all = await docker.listContainers({ filters: { label: [`paved.release=${MODEL}/c2`] } });
+      expect(all).toHaveLength(1); // a retried start found its container; no second canary
+    } finally {
+      const sent = await traffic.stop();
+      console.log(`crash test traffic: ${JSON.stringify(sent)}`);
+      await second?.kill();
+      await first.kill();
+      await docker
+        .getContainer(servingContainerName(MODEL, 'c2'))
+        .remove({ force: true })
+        .catch(() => undefined);
+      gw.kill('SIGTERM');
+    }
+  }, 600_000);
 });
 
 describe('progressive rollout behind the gateway', () => {
