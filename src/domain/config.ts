@@ -77,6 +77,14 @@ export const ConfigSchema = z.strictObject({
       port: port.default(8090),
       /** Bearer token for /admin; when unset, `PAVED_HOME/gateway/admin-token` (created on first start). */
       token: z.string().min(16, 'must be at least 16 characters').optional(),
+      /** Share of requests sampled into PAVED_HOME/gateway/capture/<model>.jsonl for replay. */
+      captureRate: z.coerce
+        .number()
+        .min(0, 'must be from 0 to 1')
+        .max(1, 'must be from 0 to 1')
+        .default(0.05),
+      /** Cap per model file; the previous full file is kept as <model>.1.jsonl. */
+      captureMaxMB: z.coerce.number().positive('must be a positive number of MB').default(16),
     })
     .prefault({}),
   featureStore: z
@@ -144,6 +152,8 @@ export const SETTINGS: readonly Setting[] = [
     env: 'PAVED_GATEWAY_TOKEN',
     fix: 'use a random string of 16 or more characters, or unset it to use PAVED_HOME/gateway/admin-token',
   },
+  { path: ['gateway', 'captureRate'], env: 'PAVED_CAPTURE_RATE', fix: 'use a share from 0 to 1, e.g. 0.05' },
+  { path: ['gateway', 'captureMaxMB'], env: 'PAVED_CAPTURE_MAX_MB', fix: 'use a size in MB, e.g. 16' },
   {
     path: ['featureStore', 'port'],
     env: 'PAVED_FEATURE_STORE_PORT',

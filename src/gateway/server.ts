@@ -7,6 +7,7 @@ import { request as undiciRequest } from 'undici';
 import { pickBackend, stickyKey, type Role } from './pick.js';
 import { RouteStore } from './route-store.js';
 import { ModelRouteSchema, type Backend, type ModelRoute, type RouteTable } from './routes.js';
+import { TrafficCapture } from './capture.js';
 import { WindowedStats } from './window-stats.js';
 
 export interface GatewayOptions {
@@ -15,6 +16,8 @@ export interface GatewayOptions {
   /** Bearer token for /admin; compared in constant time. */
   token: string;
   routesFile: string;
+  /** Request sampling for replay (the shadow stage); off when absent or rate 0. */
+  capture?: { dir: string; rate: number; maxBytes: number };
   /** Identifies the code this gateway runs; `paved stack up` restarts one whose build is stale. */
   build?: string;
 }
@@ -53,6 +56,9 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
   const store = new RouteStore(opts.routesFile);
   let table: RouteTable = store.load();
   const stats = new WindowedStats();
+  const capture = opts.capture
+    ? new TrafficCapture(opts.capture.dir, opts.capture.rate, opts.capture.maxBytes)
+    : null;
   const registry = new client.Registry();
   const requests = new client.Counter({
     name: 'paved_gateway_requests_total',
@@ -107,6 +113,7 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
     if (!picked) return v2Error(reply, 503, `model '${model}' has no version serving`);
     const { backend, role } = picked;
     req.pavedTarget = { model, version: backend.version, role };
+    if (req.method === 'POST') capture?.offer(model, key, req.body as Buffer | undefined);
     if (route.shadow && req.method === 'POST' && Math.random() * 100 < route.shadow.percent)
       mirror(route.shadow, req);
     const fault = route.faults[backend.version];
@@ -190,6 +197,7 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
     );
   });
 
+  app.addHook('onClose', async () => capture?.close());
   await app.listen({ host: opts.host, port: opts.port });
   return app;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,6 +191,48 @@ describe('routing', () => {
     expect(text).toContain(
       'paved_gateway_request_duration_seconds_bucket{le="0.001",model="arrests",version="v1",role="stable"}',
     );
+  });
+
+  it('captures sampled requests per model as JSONL with relative times and keys, bounded on disk', async () => {
+    const capPort = await freePort();
+    const capDir = path.join(dir, 'capture');
+    const cap = await createGateway({
+      host: '127.0.0.1',
+      port: capPort,
+      token: TOKEN,
+      routesFile,
+      capture: { dir: capDir, rate: 1, maxBytes: 4000 },
+    });
+    try {
+      const body = (id: number) =>
+        JSON.stringify({ inputs: [{ name: 'person_id', shape: [1], datatype: 'INT64', data: [id] }] });
+      for (let id = 0; id < 120; id++) {
+        const res = await request(`http://127.0.0.1:${capPort}/v2/models/arrests/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-paved-key': `k${id}` },
+          body: body(id),
+        });
+        await res.body.dump();
+      }
+      await cap.close();
+      // The newest file is absent when the last request just filled one.
+      const newest = path.join(capDir, 'arrests.jsonl');
+      const current = existsSync(newest) ? readFileSync(newest, 'utf8').trim().split('\n') : [''];
+      const previous = readFileSync(path.join(capDir, 'arrests.1.jsonl'), 'utf8').trim().split('\n');
+      expect(JSON.parse(previous[0]!)).toMatchObject({ paved_capture: 1, model: 'arrests' });
+      const lines = [...previous.slice(1), ...current.slice(1)].map(
+        (l) => JSON.parse(l) as { t: number; key: string; request: unknown },
+      );
+      const last = lines.at(-1)!;
+      expect(last.key).toBe('k119');
+      expect(last.request).toEqual(JSON.parse(body(119)));
+      expect(lines.every((l) => l.t >= 0)).toBe(true);
+      // bounded: the older rotations are gone, each file stays near the cap
+      expect(Buffer.byteLength(previous.join('\n'))).toBeLessThan(4000 + 200);
+      expect(lines.length).toBeLessThan(120);
+    } finally {
+      await cap.close();
+    }
   });
 
   it('a restarted gateway serves the routes it acknowledged', async () => {

@@ -20,6 +20,11 @@ export function registerGatewayCommand(program: Command): void {
         token: gatewayToken(config),
         routesFile,
         build: gatewayBuild(),
+        capture: {
+          dir: path.join(gatewayDir(config), 'capture'),
+          rate: config.gateway.captureRate,
+          maxBytes: config.gateway.captureMaxMB * 1024 * 1024,
+        },
       });
       log.info({ url: `http://127.0.0.1:${config.gateway.port}`, routesFile }, 'gateway listening');
       await new Promise<void>((resolve) => {
