@@ -15,6 +15,9 @@ import { featureServerUrl, localFeast } from '../adapters/stack/feature-store.js
 import { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import { createBindActivities, type BindActivities } from './bind.js';
 import { createRolloutActivities, type RolloutActivities } from './rollout.js';
+import { createRolloutQueueActivities, type RolloutQueueActivities } from './rollout-queue.js';
+import { connectClient } from '../adapters/temporal-connection.js';
+import type { Client } from '@temporalio/client';
 import { GatewayAdmin } from '../adapters/gateway-admin.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
 
@@ -23,6 +26,7 @@ export type ReleaseActivities = ValidateActivities &
   ContainerizeActivities &
   BindActivities &
   RolloutActivities &
+  RolloutQueueActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
@@ -38,6 +42,7 @@ export function createActivities(config: PavedConfig) {
   const docker = dockerClient(config);
   const registry = new RegistryClient(config.registry.address);
   const store = packageStore(config);
+  let temporal: Promise<Client> | undefined;
   return {
     ...createSmokeActivities({ docker, registry }),
     // The policy is read on every validation so a platform change applies to the next release.
@@ -65,6 +70,8 @@ export function createActivities(config: PavedConfig) {
       gateway: GatewayAdmin.fromConfig(config),
       policy: () => loadPolicy(),
     }),
+    // One client for the worker's lifetime, opened on first use.
+    ...createRolloutQueueActivities(() => (temporal ??= connectClient(config))),
     ...createAuditActivities(auditStore(config)),
   };
 }

@@ -206,6 +206,40 @@ describe('progressive rollout behind the gateway', () => {
     await admin.setRoute(MODEL, { ...route!, faults: {} });
   }, 600_000);
 
+  it('a second release of the model waits for the first rollout to end, and says so', async () => {
+    const traffic = startTraffic(gatewayUrl(config), MODEL, BODY, { workers: 4, pauseMs: 10 });
+    try {
+      // The first bakes long enough for the second to get through its earlier stages.
+      const slow = examplePackage((doc) => {
+        doc.name = MODEL;
+        doc.rollout = { steps: [25, 100], bake: '15s' };
+      });
+      const a = pavedBackground(['release', slow, '--wait', '--version', 'q1'], env);
+      // 25 % after an earlier stable, 100 % when q1 is the model's first release
+      for (let i = 0; i < 600 && (await admin.route(MODEL))?.canary?.version !== 'q1'; i++) await sleep(100);
+      const b = pavedBackground(['release', TWO_STEPS, '--wait', '--version', 'q2'], env);
+      let waiting = '';
+      for (let i = 0; i < 60 && !waiting.includes('waiting for'); i++) {
+        waiting = (await paved(['status', `${MODEL}/q2`], env)).stdout;
+        await sleep(200);
+      }
+      expect(waiting).toContain(`rollout: waiting for ${MODEL}/q1 to finish its rollout`);
+      expect((await a.done).code).toBe(0);
+      expect((await b.done).code).toBe(0);
+      const trail = async (v: string) =>
+        JSON.parse((await paved(['audit', `${MODEL}/${v}`, '--json'], env)).stdout) as Array<{
+          action: string;
+          at: string;
+        }>;
+      const aEnded = (await trail('q1')).find((e) => e.action === 'release released')!.at;
+      const bFirstStep = (await trail('q2')).find((e) => e.action.startsWith('rollout step'))!.at;
+      expect(Date.parse(bFirstStep)).toBeGreaterThan(Date.parse(aEnded));
+      expect(await admin.route(MODEL)).toMatchObject({ stable: { version: 'q2' }, canary: null });
+    } finally {
+      await traffic.stop();
+    }
+  }, 600_000);
+
   it('pause holds the weight, resume continues, abort rolls back, each in the audit', async () => {
     const threeSteps = examplePackage((doc) => {
       doc.name = MODEL;
@@ -227,7 +261,7 @@ describe('progressive rollout behind the gateway', () => {
     expect(res.code).toBe(4);
     expect(res.stdout).toContain(`rolled-back ${MODEL}/v4: aborted by ops@example.com: enough`);
     expect(res.traffic.failed).toBe(0);
-    expect(await admin.route(MODEL)).toMatchObject({ stable: { version: 'v2' }, canary: null });
+    expect(await admin.route(MODEL)).toMatchObject({ stable: { version: 'q2' }, canary: null });
     const audit = JSON.parse((await paved(['audit', `${MODEL}/v4`, '--json'], env)).stdout) as Array<{
       actor: string;
       action: string;

@@ -89,6 +89,7 @@ function mocks(
       container: `paved-${model}-${version}`,
     }),
     currentRoute: async () => null,
+    rolloutsAhead: async () => [],
     setRoute: async () => undefined,
     windowStats: async () => ({}),
     stopServing: async () => undefined,
@@ -479,6 +480,25 @@ describe('release workflow', () => {
     );
     expect(trail.find((e) => e.action === 'stage rollout')!.reason).toBeUndefined();
     expect(trail.find((e) => e.action === 'rollout pause')).toMatchObject({ reason: 'incident' });
+  });
+
+  it('waits for an earlier rollout of the same model, saying which, then rolls out', async () => {
+    const m = mocks(validated(manifestDoc()));
+    let asked = 0;
+    m.activities.rolloutsAhead = async () => (++asked <= 2 ? ['release/arrests/first'] : []);
+    const { result, waiting } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      let waiting = '';
+      for (let i = 0; i < 100 && !waiting; i++) {
+        const s = await handle.query(stateQuery);
+        if (s.details.includes('waiting for')) waiting = s.details;
+        await sleep(50);
+      }
+      return { result: await handle.result(), waiting };
+    });
+    expect(waiting).toBe('rollout: waiting for arrests/first to finish its rollout');
+    expect(asked).toBe(3);
+    expect(result.status).toBe('released');
   });
 
   it('abort rolls back with the operator named', async () => {

@@ -1,4 +1,4 @@
-import { CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../../activities/index.js';
 import type { ServingBackend } from '../../activities/rollout.js';
 import type { AuditEntry } from '../../domain/audit.js';
@@ -52,6 +52,7 @@ const NO_TRAFFIC: WindowStats = { requests: 0, errors: 0, p50Ms: null, p99Ms: nu
  */
 export async function runRollout(ctx: StageContext, args: RolloutArgs): Promise<RolloutResult> {
   const { model, version } = ctx.input;
+  await waitForEarlierRollouts(model, args.show);
   const before = await gatewayCalls.currentRoute({ model });
   try {
     return await rollout(ctx, args, before);
@@ -67,6 +68,21 @@ export async function runRollout(ctx: StageContext, args: RolloutArgs): Promise<
       }
     });
     throw err;
+  }
+}
+
+/** One rollout per model: an earlier release of the same model in its rollout goes first. */
+async function waitForEarlierRollouts(model: string, show: (details: string) => void): Promise<void> {
+  const me = workflowInfo();
+  for (;;) {
+    const ahead = await gatewayCalls.rolloutsAhead({
+      model,
+      workflowId: me.workflowId,
+      startTime: me.startTime.toISOString(),
+    });
+    if (ahead.length === 0) return;
+    show(`rollout: waiting for ${ahead[0]!.replace(/^release\//, '')} to finish its rollout`);
+    await sleep('2 seconds');
   }
 }
 
