@@ -501,6 +501,32 @@ describe('release workflow', () => {
     expect(result.status).toBe('released');
   });
 
+  it('an old stable that will not stop is reported, not rolled back: the new version keeps serving', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.currentRoute = async () => ({
+      stable,
+      canary: null,
+      shadow: null,
+      faults: {},
+      stickyInput: null,
+    });
+    const routes: unknown[] = [];
+    m.activities.setRoute = async ({ route }) => void routes.push(route);
+    m.activities.stopServing = async () => {
+      throw ApplicationFailure.nonRetryable('docker: device busy');
+    };
+    const { result, trail } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      return { result: await handle.result(), trail: await handle.query(auditQuery) };
+    });
+    expect(result.status).toBe('released');
+    expect(routes.at(-1)).toMatchObject({ canary: null, stable: { version: expect.stringMatching(/^t/) } });
+    expect(trail.find((e) => e.action === 'old stable not stopped')!.reason).toBe(
+      'stop paved-arrests-v0 by hand: docker: device busy',
+    );
+  });
+
   it('abort rolls back with the operator named', async () => {
     const m = mocks(validated(manifestDoc()));
     m.activities.planRollout = async () => ({

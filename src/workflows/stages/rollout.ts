@@ -1,4 +1,11 @@
-import { CancellationScope, condition, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ReleaseActivities } from '../../activities/index.js';
 import type { ServingBackend } from '../../activities/rollout.js';
 import type { AuditEntry } from '../../domain/audit.js';
@@ -179,7 +186,19 @@ async function rollout(
     // In-flight requests to the old stable finish before its container goes.
     args.show(`rollout: ${version} is stable; draining ${stable.version}`);
     await condition(() => false, plan.drainMs);
-    await containers.stopServing({ container: servingContainerName(model, stable.version) });
+    try {
+      await containers.stopServing({ container: servingContainerName(model, stable.version) });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // The new version already serves everything: a leftover old container is not a
+      // reason to roll back (which the caller's cleanup would do), only to say so.
+      args.record({
+        actor: 'paved',
+        action: 'old stable not stopped',
+        stage: 'rollout',
+        reason: `stop ${servingContainerName(model, stable.version)} by hand: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
+      });
+    }
   }
   return { kind: 'released', reason: `${promoted}; ${version} serves 100 % behind the gateway` };
 }
