@@ -72,7 +72,7 @@ describe('gateway admin API', () => {
 
   it('refuses a route that names a backend off loopback, naming the field', async () => {
     await expect(
-      admin.setRoute('arrests', { stable: { version: 'v1', url: 'http://10.0.0.1:80' } }),
+      admin.setRoute('arrests', { stable: { version: 'v1', url: 'http://models.example.com:80' } }),
     ).rejects.toThrow(
       'HTTP 400: {"error":"stable.url: must be http://127.0.0.1:<port> (backends are on loopback)"}',
     );

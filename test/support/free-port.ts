@@ -21,8 +21,4 @@ export async function occupyPort(): Promise<{ port: number; close: () => Promise
   };
 }
 
-export async function freePort(): Promise<number> {
-  const { port, close } = await occupyPort();
-  await close();
-  return port;
-}
+export { ephemeralPort as freePort } from '../../src/adapters/stack/ports.js';

@@ -16,7 +16,7 @@ import { startRelease } from '../release-start.js';
 import { waitForRelease } from '../release-wait.js';
 import { renderTable } from '../table.js';
 import { predictionRows, tryRelease } from '../try-release.js';
-import { releaseTrail } from './try.js';
+import { releaseTrail } from '../release-trail.js';
 import { gatewayUrl } from '../../adapters/gateway-admin.js';
 import { startTraffic } from '../traffic.js';
 
@@ -106,7 +106,7 @@ export function registerDemoCommand(program: Command): void {
         };
         const entities = doc.inputs[0]!.data;
         // From the workflow, or from the exported audit when an older release can no longer replay.
-        const tried = await tryRelease(config, started, await releaseTrail(started), entities);
+        const tried = await tryRelease(config, started, await releaseTrail(config, started), entities);
         if (tried.status !== 200) {
           process.stdout.write(
             `the released model answered HTTP ${tried.status}: ${JSON.stringify(tried.response)}\n`,

@@ -10,8 +10,8 @@ import { resolveIdentity } from '../identity.js';
 
 /**
  * A new package that passes validation and serves at once: the template's starter
- * hooks and training script, with the arrests starter model as a placeholder until
- * the scientist trains their own.
+ * hooks and training script, and the arrests model as a working first artifact that
+ * the scientist replaces by running train.py on their data.
  */
 export function scaffoldPackage(
   dir: string,

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { auditStore } from '../../activities/index.js';
 import { loadConfig } from '../../adapters/config-loader.js';
-import type { AuditEntry } from '../../domain/audit.js';
 import { PavedError } from '../../domain/errors.js';
-import { workflowIdFor } from '../../domain/release.js';
-import { auditQuery } from '../../workflows/definitions.js';
-import { releaseRef, withClient } from '../client.js';
+import { releaseRef } from '../client.js';
+import { releaseTrail } from '../release-trail.js';
 import { renderTable } from '../table.js';
 import { predictionRows, tryRelease } from '../try-release.js';
 
@@ -16,22 +13,6 @@ export function parseEntities(values: string[]): Array<number | string> {
     .map((v) => v.trim())
     .filter((v) => v !== '')
     .map((v) => (/^-?\d+$/.test(v) ? Number(v) : v));
-}
-
-export async function releaseTrail(ref: { model: string; version: string }): Promise<AuditEntry[]> {
-  const config = loadConfig();
-  const live = await withClient(config, (client) =>
-    client.workflow
-      .getHandle(workflowIdFor(ref.model, ref.version))
-      .query(auditQuery)
-      .catch(() => undefined),
-  ).catch(() => undefined);
-  const entries = live ?? (await auditStore(config).read(ref.model, ref.version));
-  if (!entries)
-    throw new PavedError(
-      `no release ${ref.model}/${ref.version}. Fix: check the name with \`paved status ${ref.model}\``,
-    );
-  return entries;
 }
 
 export function registerTryCommand(program: Command): void {
@@ -46,7 +27,12 @@ export function registerTryCommand(program: Command): void {
       const entities = parseEntities(opts.entity);
       if (entities.length === 0)
         throw new PavedError('--entity: give at least one entity id, e.g. --entity 1883');
-      const result = await tryRelease(loadConfig(), release, await releaseTrail(release), entities);
+      const result = await tryRelease(
+        loadConfig(),
+        release,
+        await releaseTrail(loadConfig(), release),
+        entities,
+      );
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify({ request: result.request, status: result.status, response: result.response }, null, 2)}\n`,
