@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { withHeartbeat } from './heartbeat.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { pushImage } from '../adapters/docker-push.js';
@@ -42,18 +43,6 @@ export interface ContainerizeDeps {
   home: string;
   /** The interpreter whose pip downloads the wheelhouse. */
   python: string;
-}
-
-/** Keeps heartbeats flowing through long quiet steps (pip download), so a dead worker is noticed. */
-async function withHeartbeat<T>(step: string, work: Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat(step);
-  const timer = setInterval(() => ctx.heartbeat(step), 5000);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 export function createContainerizeActivities(deps: ContainerizeDeps): ContainerizeActivities {

@@ -18,19 +18,26 @@ import { createRolloutActivities, type RolloutActivities } from './rollout.js';
 import { createRolloutQueueActivities, type RolloutQueueActivities } from './rollout-queue.js';
 import { connectClient } from '../adapters/temporal-connection.js';
 import type { Client } from '@temporalio/client';
-import { GatewayAdmin } from '../adapters/gateway-admin.js';
+import { GatewayAdmin, gatewayDir } from '../adapters/gateway-admin.js';
+import { ReportStore } from '../adapters/report-store.js';
+import { createShadowActivities, type ShadowActivities } from './shadow.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
 
 /** Every activity the release workflow calls. Workflow code imports this type only. */
 export type ReleaseActivities = ValidateActivities &
   ContainerizeActivities &
   BindActivities &
+  ShadowActivities &
   RolloutActivities &
   RolloutQueueActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
   return new LocalPackageStore(path.join(config.home, 'packages'));
+}
+
+export function reportStore(config: PavedConfig): ReportStore {
+  return new ReportStore(path.join(config.home, 'reports'));
 }
 
 export function auditStore(config: PavedConfig): LocalAuditStore {
@@ -63,6 +70,14 @@ export function createActivities(config: PavedConfig) {
     ...createBindActivities({
       feast: localFeast(config),
       server: new FeatureServerClient(featureServerUrl(config)),
+      policy: () => loadPolicy(),
+    }),
+    ...createShadowActivities({
+      docker,
+      gateway: GatewayAdmin.fromConfig(config),
+      packages: store,
+      reports: reportStore(config),
+      captureDir: path.join(gatewayDir(config), 'capture'),
       policy: () => loadPolicy(),
     }),
     ...createRolloutActivities({

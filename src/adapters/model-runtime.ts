@@ -13,6 +13,8 @@ export interface ModelContainerSpec {
   port: number;
   memoryMB: number;
   cpus: number;
+  /** CPUs the container may run on (e.g. "1"): the shadow stage pins the versions it compares to the same one. */
+  cpuset?: string;
   /** Set only after a human approved an off-path (pickle) release. */
   allowPickle?: boolean;
   env?: Record<string, string>;
@@ -46,6 +48,7 @@ export function hardenedCreateOptions(spec: ModelContainerSpec): Docker.Containe
       Memory: spec.memoryMB * 1024 * 1024,
       MemorySwap: spec.memoryMB * 1024 * 1024,
       NanoCpus: Math.round(spec.cpus * 1e9),
+      ...(spec.cpuset ? { CpusetCpus: spec.cpuset } : {}),
       PidsLimit: 256,
       RestartPolicy: { Name: 'no' },
     },

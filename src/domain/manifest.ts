@@ -75,6 +75,8 @@ export const ManifestSchema = z
         min_dp_ratio: z.number().min(0).max(1).optional(),
       })
       .default({ sensitive: [] }),
+    /** A traffic sample in the package (docs/traffic-format.md), replayed until live traffic is recorded. */
+    shadow: z.strictObject({ sample: relativePath }).optional(),
     rollout: rolloutSchema.optional(),
   })
   .superRefine((m, ctx) => {
@@ -111,6 +113,8 @@ const HINTS: Record<string, string> = {
   'budgets.cost_per_million_usd': 'give the budget in US dollars per million predictions, e.g. 5',
   'fairness.sensitive': 'list sensitive attributes, e.g. [colour, sex]',
   'fairness.min_dp_ratio': 'give the minimum demographic parity ratio from 0 to 1, e.g. 0.8',
+  'shadow.sample':
+    'name a JSONL traffic sample inside the package, e.g. shadow: {sample: traffic-sample.jsonl}',
   'rollout.steps': 'list increasing traffic percentages ending at 100, e.g. [5, 25, 50, 100]',
   'rollout.bake': 'give the time per step, e.g. 30s or 5m',
 };

@@ -22,6 +22,7 @@ export const PolicySchema = z.strictObject({
     p50_ms: z.number().positive(),
     p99_ms: z.number().positive(),
     error_rate: z.number().min(0).max(1),
+    cost_per_million_usd: z.number().positive().optional(),
   }),
   rollout: rolloutSchema,
   /** How a canary is judged at each rollout step (see domain/rollout.ts), and how long an old stable drains. */
@@ -44,6 +45,34 @@ export const PolicySchema = z.strictObject({
       maxSkewRate: z.number().min(0).max(1).default(0),
       /** Tighter than a view's TTL when set: the newest materialization may be at most this old. */
       maxStaleness: durationSchema.optional(),
+    })
+    .prefault({}),
+  /** The shadow stage: how traffic is replayed against candidate and stable, and how it is judged. */
+  shadow: z
+    .strictObject({
+      /** Requests per second when only a package sample exists (no live traffic recorded). */
+      rate: z.number().positive().default(10),
+      /** Live traffic is replayed at its recorded peak times this. */
+      headroom: z.number().min(1).default(1.5),
+      maxRate: z.number().positive().default(200),
+      duration: durationSchema.default('30s'),
+      warmup: durationSchema.default('3s'),
+      /** A request not answered in this time counts as an error (and as this long). */
+      timeout: durationSchema.default('5s'),
+      /** Captured live requests needed before they replace the package's own sample. */
+      minCaptured: z.number().int().min(1).default(200),
+      maxP99Regression: z.number().min(0).default(0.2),
+      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+      /** A pass within this share of a budget is a near miss. */
+      nearMiss: z.number().min(0).max(1).default(0.1),
+      reviewOnNearMiss: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** What serving costs, for the cost-per-million-predictions figure and budget. */
+  cost: z
+    .strictObject({
+      vcpuHourUsd: z.number().min(0).default(0.04),
+      gbHourUsd: z.number().min(0).default(0.005),
     })
     .prefault({}),
   /** Limits on what a package may unpack to: a tar bomb or a huge artifact is refused. */

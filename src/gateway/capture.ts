@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * Samples live requests per model into JSONL, the traffic format the shadow stage
- * replays. First line: {"paved_capture": 1, "model", "started"}; then one request
+ * replays. First line: {"paved_capture": 1, "model", "started", "rate"}; then one request
  * per line: {"t": ms since "started", "key": sticky key or null, "request": V2 body}.
  * Each model's file is capped at maxBytes: the full file becomes `<model>.1.jsonl`
  * (replacing the previous one) and a new file starts, so at most 2 × maxBytes stay.
@@ -51,7 +51,7 @@ export class TrafficCapture {
     }
     if (bytes > 0) renameSync(file, path.join(this.dir, `${model}.1.jsonl`)); // a restart starts a fresh clock
     const started = Date.now();
-    const header = `${JSON.stringify({ paved_capture: 1, model, started: new Date(started).toISOString() })}\n`;
+    const header = `${JSON.stringify({ paved_capture: 1, model, started: new Date(started).toISOString(), rate: this.rate })}\n`;
     out = { stream: createWriteStream(file, { flags: 'w' }), started, bytes: Buffer.byteLength(header) };
     out.stream.write(header);
     this.files.set(model, out);

@@ -33,6 +33,7 @@ import {
 } from './definitions.js';
 import { runRollout, type RolloutControl } from './stages/rollout.js';
 import { runBind } from './stages/bind.js';
+import { runShadow } from './stages/shadow.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
 
@@ -44,8 +45,8 @@ const { exportAudit } = proxyActivities<ReleaseActivities>({
 
 /**
  * One release of one model version: the stages of DESIGN.md in order, as far as
- * they are built (today: validate, containerize, bind, review when a stage asks
- * for it, then the progressive rollout behind the gateway).
+ * they are built (today: validate, containerize, bind, shadow, review when a stage
+ * asks for it, then the progressive rollout behind the gateway).
  * The workflow holds the release's whole state; activities do all I/O.
  */
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
@@ -169,6 +170,56 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     show(`${o.stage}: ${o.summary}`);
   };
 
+  /** The review stage: waits for a reviewer's decision; an outcome when the release ends there. */
+  const askReview = async (
+    reviewReasons: Finding[],
+    who: { reviewers: string[]; owner: string; deadline: string },
+  ): Promise<ReleaseOutcome | null> => {
+    enter('review');
+    const deadline = who.deadline;
+    const pending: PendingReview = {
+      reasons: reviewReasons,
+      reviewers: who.reviewers,
+      owner: who.owner,
+      requestedBy: input.requestedBy,
+      since: new Date().toISOString(),
+      deadline,
+    };
+    state.pendingReview = pending;
+    show(
+      `review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`,
+    );
+    record({
+      actor: 'paved',
+      action: 'review requested',
+      stage: 'review',
+      reason: reviewReasons.map((r) => r.message).join('; '),
+    });
+    const answered = await condition(() => state.review !== null, deadline);
+    if (!answered && state.review === null) {
+      state.pendingReview = null;
+      return outcome(
+        'expired',
+        'review',
+        `no reviewer answered within ${deadline}; release again under a new --version when a reviewer is available`,
+      );
+    }
+    const review = state.review!;
+    state.stages.push({
+      stage: 'review',
+      verdict: review.decision === 'approve' ? 'pass' : 'fail',
+      summary: `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`,
+    });
+    if (review.decision === 'reject') {
+      return outcome(
+        'rejected',
+        'review',
+        `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`,
+      );
+    }
+    return null;
+  };
+
   /** The stages in order; returns how the release ended. finish() records and exports it. */
   const pipeline = async (): Promise<ReleaseOutcome> => {
     const reviewReasons: Finding[] = [];
@@ -181,6 +232,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
     const manifest = validated.output.manifest!;
     state.owner = manifest.owner;
+    const reviewWho = {
+      reviewers: validated.output.reviewers,
+      owner: manifest.owner,
+      deadline: validated.output.reviewDeadline ?? '72h',
+    };
 
     // containerize: the image is built and pushed even off the path; nothing in it runs
     // before a reviewer approves.
@@ -195,50 +251,32 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     stageDone(bound);
     if (bound.verdict.kind === 'fail') return outcome('stopped', 'bind', bound.verdict.reason);
 
-    // review, only when a stage asked for it
+    // Off the path, a reviewer approves before anything in the image runs (shadow
+    // starts it); on the path, review comes after the gates, with their report.
     if (reviewReasons.length > 0) {
-      enter('review');
-      const deadline = validated.output.reviewDeadline ?? '72h';
-      const pending: PendingReview = {
-        reasons: reviewReasons,
-        reviewers: validated.output.reviewers,
-        owner: manifest.owner,
-        requestedBy: input.requestedBy,
-        since: new Date().toISOString(),
-        deadline,
-      };
-      state.pendingReview = pending;
-      show(
-        `review: waiting for ${pending.reviewers.join(' or ')} (${reviewReasons.map((r) => r.message).join('; ')})`,
-      );
-      record({
-        actor: 'paved',
-        action: 'review requested',
-        stage: 'review',
-        reason: reviewReasons.map((r) => r.message).join('; '),
-      });
-      const answered = await condition(() => state.review !== null, deadline);
-      if (!answered && state.review === null) {
-        state.pendingReview = null;
-        return outcome(
-          'expired',
-          'review',
-          `no reviewer answered within ${deadline}; release again under a new --version when a reviewer is available`,
-        );
-      }
-      const review = state.review!;
-      state.stages.push({
-        stage: 'review',
-        verdict: review.decision === 'approve' ? 'pass' : 'fail',
-        summary: `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`,
-      });
-      if (review.decision === 'reject') {
-        return outcome(
-          'rejected',
-          'review',
-          `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`,
-        );
-      }
+      const ended = await askReview(reviewReasons, reviewWho);
+      if (ended) return ended;
+    }
+
+    // shadow: candidate and stable measured on replayed traffic.
+    enter('shadow');
+    const shadow = await runShadow(
+      { input },
+      {
+        manifest,
+        image: built.output.image,
+        binding: bound.output.report?.binding ?? null,
+        allowPickle: state.review?.decision === 'approve',
+      },
+    );
+    stageDone(shadow);
+    if (shadow.verdict.kind === 'fail') return outcome('stopped', 'shadow', shadow.verdict.reason);
+    const lateReasons: Finding[] = shadow.verdict.kind === 'needs-review' ? [...shadow.verdict.reasons] : [];
+
+    // review after the gates, when one asked for it and no reviewer has decided yet
+    if (lateReasons.length > 0 && state.review === null) {
+      const ended = await askReview(lateReasons, reviewWho);
+      if (ended) return ended;
     }
 
     // rollout: the candidate takes traffic behind the gateway, step by step.

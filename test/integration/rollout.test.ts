@@ -16,6 +16,7 @@ import { servingContainerName } from '../../src/domain/rollout.js';
 import { ephemeralPort, isListening } from '../../src/adapters/stack/ports.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
+import { quickShadow } from '../support/rollout-policy.js';
 
 // The real thing: `paved release --wait` on a worker of its own, the stack's
 // gateway, real model containers, and steady traffic through the gateway from a
@@ -30,6 +31,7 @@ const BODY = readFileSync(projectPath('examples', 'arrests', 'sample-request-ent
 function policyFile(): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s' };
+  quickShadow(doc);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
   return file;

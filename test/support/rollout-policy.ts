@@ -7,14 +7,23 @@ import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 let written: string | undefined;
 
 /**
- * The platform policy, except that a rollout window needs no minimum traffic and the
- * old stable does not drain: for tests whose subject is not the rollout, and which
+ * A short shadow window (4 s measured after 1 s of warm-up) for tests whose subject
+ * is not the shadow stage: the stage still runs for real, on less traffic.
+ */
+export function quickShadow(doc: Record<string, Record<string, unknown>>): void {
+  doc.shadow = { ...doc.shadow, duration: '4s', warmup: '1s' };
+}
+
+/**
+ * The platform policy, except that a rollout window needs no minimum traffic, the
+ * old stable does not drain and the shadow window is short: for tests whose subject is not the rollout, and which
  * send no traffic. The rollout's own tests use the real policy and real traffic.
  */
 export function noTrafficPolicy(): string {
   if (written) return written;
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  quickShadow(doc);
   written = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(written, stringify(doc));
   return written;

@@ -39,6 +39,14 @@ afterAll(async () => {
 const HISTORIES = path.join(import.meta.dirname, 'histories');
 const OFF_PATH = manifestDoc({ requirements: ['scikit-learn==1.9.1', 'torch==2.4.0'] });
 
+const SHADOW_OUTPUT = {
+  report: '/reports/arrests/v1/report.html',
+  predictions: '/reports/arrests/v1/predictions.jsonl',
+  stableVersion: null,
+  p99Ms: 46.7,
+  judgement: null,
+};
+
 interface Mocks {
   activities: Partial<ReleaseActivities>;
   exported: AuditEntry[][];
@@ -75,6 +83,12 @@ function mocks(
       verdict: { kind: 'pass' },
       output: { report: null },
       summary: 'no feature service declared; callers send every model input',
+    }),
+    shadowEvaluate: async () => ({
+      stage: 'shadow',
+      verdict: { kind: 'pass' },
+      output: SHADOW_OUTPUT,
+      summary: 'p50 20.3 ms, p99 46.7 ms, errors 0/300 at 10/s from the package sample',
     }),
     // The rollout against a gateway with no traffic and no stable: one window at 100 %.
     planRollout: async () => ({
@@ -162,6 +176,7 @@ describe('release workflow', () => {
       'paved: stage validate',
       'paved: stage containerize',
       'paved: stage bind',
+      'paved: stage shadow',
       'paved: rollout step 100 %',
       'paved: stage rollout',
       'paved: release released',
@@ -171,7 +186,7 @@ describe('release workflow', () => {
       verdict: 'pass',
       inputsDigest: releaseInput().package.digest,
     });
-    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     await saveHistory(handle, 'golden-path');
   });
 
@@ -202,6 +217,7 @@ describe('release workflow', () => {
       'stage bind',
       'review requested',
       'review approved',
+      'stage shadow',
       'rollout step 100 %',
       'stage rollout',
       'release released',
@@ -385,6 +401,93 @@ describe('release workflow', () => {
       'release stopped',
     ]);
     expect(m.exported[0]![3]).toMatchObject({ stage: 'bind', verdict: 'fail', reason });
+  });
+
+  it('a shadow gate failure stops the release (exit 2) with its sentence; nothing rolls out', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const reason =
+      'Your model is accurate (accuracy 0.65 on 300 held-out requests), but its p99 is 341 ms, 141 ms over the 200 ms budget. Optimize it: a smaller model or fewer features per prediction.';
+    m.activities.shadowEvaluate = async () => ({
+      stage: 'shadow',
+      verdict: { kind: 'fail', reason },
+      output: { ...SHADOW_OUTPUT, p99Ms: 341 },
+      summary: reason,
+    });
+    let served = 0;
+    m.activities.startServing = async ({ version }) => {
+      served++;
+      return { version, url: 'http://127.0.0.1:1', container: 'c' };
+    };
+    const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
+    expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'shadow', reason });
+    expect(served).toBe(0);
+    const trail = m.exported[0]!;
+    expect(trail.map((e) => e.action)).toEqual([
+      'release requested',
+      'stage validate',
+      'stage containerize',
+      'stage bind',
+      'stage shadow',
+      'release stopped',
+    ]);
+    expect(trail[4]).toMatchObject({
+      stage: 'shadow',
+      verdict: 'fail',
+      reason,
+      outputs: { report: '/reports/arrests/v1/report.html' },
+    });
+  });
+
+  it('off the path, the review comes before shadow: the image runs only once approved', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const seen: Array<{ allowPickle: boolean; reviewed: boolean }> = [];
+    let reviewed = false;
+    const shadow = m.activities.shadowEvaluate!;
+    m.activities.shadowEvaluate = async (input) => {
+      seen.push({ allowPickle: input.allowPickle, reviewed });
+      return shadow(input);
+    };
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      reviewed = true;
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'carol@example.com' }],
+      });
+      return handle.result();
+    });
+    expect(result.status).toBe('released');
+    expect(seen).toEqual([{ allowPickle: true, reviewed: true }]);
+  });
+
+  it('a near miss asks for review after shadow when the policy says so', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const message = 'Its p99 is 185 ms, within 10 % of the 200 ms budget; the next change may cross it.';
+    m.activities.shadowEvaluate = async () => ({
+      stage: 'shadow',
+      verdict: {
+        kind: 'needs-review',
+        reasons: [{ code: 'shadow-near-miss', field: 'budgets', message, fix: 'a reviewer decides' }],
+      },
+      output: { ...SHADOW_OUTPUT, p99Ms: 185 },
+      summary: message,
+    });
+    const { result, pending } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      const pending = await untilReviewPending(handle);
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
+      });
+      return { result: await handle.result(), pending };
+    });
+    expect(pending.pendingReview!.reasons[0]!.message).toBe(message);
+    expect(result.status).toBe('released');
+    expect(m.exported[0]!.map((e) => e.action).slice(3, 7)).toEqual([
+      'stage bind',
+      'stage shadow',
+      'review requested',
+      'review approved',
+    ]);
   });
 
   it('a canary that breaches is rolled back: stable keeps the traffic, the canary stops, exit 4', async () => {

@@ -1,0 +1,388 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type Docker from 'dockerode';
+import type { GatewayAdmin } from '../adapters/gateway-admin.js';
+import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
+import { readFileFromPackage, type PackageStore } from '../adapters/package-store.js';
+import type { ReportStore } from '../adapters/report-store.js';
+import { watchContainers } from '../adapters/shadow/container-stats.js';
+import { cpuPlan, replayInProcess } from '../adapters/shadow/replay-process.js';
+import type { TargetResult } from '../adapters/shadow/replayer.js';
+import { ephemeralPort } from '../adapters/stack/ports.js';
+import { durationMs } from '../domain/duration.js';
+import type { FeatureBinding } from '../domain/feature-binding.js';
+import type { Manifest } from '../domain/manifest.js';
+import type { Policy } from '../domain/policy.js';
+import type { PackageRef, StageOutcome, Verdict } from '../domain/release.js';
+import { servingContainerName } from '../domain/rollout.js';
+import { judgeShadow, mergeBudgets, type ShadowJudgement } from '../domain/shadow-gate.js';
+import {
+  accuracy,
+  agreement,
+  costPerMillion,
+  type ResourceUsage,
+  type VersionMeasure,
+} from '../domain/shadow.js';
+import { parseTraffic, replayRate, TrafficFormatError, type TrafficLine } from '../domain/traffic.js';
+import type { ShadowSection } from '../report/release-report.js';
+import { withHeartbeat } from './heartbeat.js';
+
+export interface ShadowInput {
+  model: string;
+  version: string;
+  image: string;
+  binding: FeatureBinding | null;
+  allowPickle: boolean;
+  package: PackageRef;
+  manifest: Pick<Manifest, 'budgets' | 'shadow'>;
+}
+
+export interface ShadowOutput {
+  /** report.html, and the predictions the bias stage reads; null when nothing was replayed. */
+  report: string | null;
+  predictions: string | null;
+  stableVersion: string | null;
+  p99Ms: number | null;
+  judgement: ShadowJudgement | null;
+}
+
+export interface ShadowActivities {
+  shadowEvaluate(input: ShadowInput): Promise<StageOutcome<ShadowOutput>>;
+}
+
+export interface ShadowDeps {
+  docker: Docker;
+  gateway: GatewayAdmin;
+  packages: PackageStore;
+  reports: ReportStore;
+  /** Where the gateway writes its capture files. */
+  captureDir: string;
+  policy: () => Policy;
+}
+
+interface Traffic {
+  source: string;
+  file: string;
+  lines: TrafficLine[];
+  live: boolean;
+  times: number[];
+  sampledShare: number;
+}
+
+/** Live traffic when enough was captured, else the package's own sample. */
+async function pickTraffic(
+  deps: ShadowDeps,
+  input: ShadowInput,
+  minCaptured: number,
+): Promise<Traffic | string> {
+  const captured: TrafficLine[] = [];
+  let share = 1;
+  let peakFile: number[] = [];
+  for (const name of [`${input.model}.1.jsonl`, `${input.model}.jsonl`]) {
+    const file = path.join(deps.captureDir, name);
+    if (!existsSync(file)) continue;
+    try {
+      const sample = parseTraffic(readFileSync(file, 'utf8'), file);
+      captured.push(...sample.lines);
+      share = sample.header?.rate ?? share;
+      // Each file has its own clock; the peak is read within one file.
+      if (sample.lines.length > peakFile.length) peakFile = sample.lines.map((l) => l.t);
+    } catch (err) {
+      if (!(err instanceof TrafficFormatError)) throw err;
+    }
+  }
+  if (captured.length >= minCaptured) {
+    return {
+      source: 'live capture',
+      file: path.join(deps.captureDir, `${input.model}.jsonl`),
+      lines: captured,
+      live: true,
+      times: peakFile,
+      sampledShare: share,
+    };
+  }
+  const sampleName = input.manifest.shadow?.sample;
+  if (!sampleName) {
+    return (
+      `No traffic to replay: the gateway has recorded ${captured.length} requests for ${input.model} ` +
+      `(the policy needs ${minCaptured}) and paved.yaml names no sample. ` +
+      'Add shadow: {sample: traffic-sample.jsonl} with held-out requests (docs/traffic-format.md).'
+    );
+  }
+  const tarball = await deps.packages.fetch(input.package);
+  const bytes = await readFileFromPackage(tarball, sampleName, 64 * 1024 * 1024);
+  if (!bytes)
+    return `shadow.sample: ${sampleName} is not a file in the package; add it or fix the path in paved.yaml`;
+  try {
+    const sample = parseTraffic(bytes.toString('utf8'), sampleName);
+    return {
+      source: 'package sample',
+      file: sampleName,
+      lines: sample.lines,
+      live: false,
+      times: [],
+      sampledShare: 1,
+    };
+  } catch (err) {
+    if (err instanceof TrafficFormatError) return `shadow.sample: ${err.message}`;
+    throw err;
+  }
+}
+
+/** The stable version's container, to start a twin of it for the measurement. */
+async function stableTwin(deps: ShadowDeps, model: string) {
+  const route = await deps.gateway.route(model);
+  const version = route?.stable?.version;
+  if (!version) return null;
+  try {
+    const info = await deps.docker.getContainer(servingContainerName(model, version)).inspect();
+    const env = Object.fromEntries(
+      (info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
+    return { version, image: info.Config.Image, env };
+  } catch {
+    return null; // routed but not running here: nothing to compare with
+  }
+}
+
+function entityOf(line: TrafficLine, binding: FeatureBinding | null): string | null {
+  const input = binding ? line.request.inputs.find((i) => i.name === binding.entityKey) : undefined;
+  const v = input?.data[0];
+  return typeof v === 'number' || typeof v === 'string' ? String(v) : line.key;
+}
+
+function measure(
+  t: TargetResult,
+  role: VersionMeasure['role'],
+  version: string,
+  usage: ResourceUsage | null,
+  labels: Array<0 | 1 | undefined>,
+  policy: Policy,
+): VersionMeasure {
+  return {
+    version,
+    role,
+    sent: t.sent,
+    errors: t.errors,
+    errorRate: t.sent > 0 ? t.errors / t.sent : 0,
+    statuses: t.statuses,
+    latency: t.latency,
+    curve: t.curve,
+    resources: usage,
+    costPerMillionUsd: usage ? costPerMillion(usage, t.sent - t.errors, policy.cost) : null,
+    accuracy: accuracy(t.answers, labels),
+  };
+}
+
+export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
+  return {
+    /**
+     * Starts the candidate and a twin of the current stable, each pinned to the same
+     * CPU, replays traffic at both interleaved, and judges latency, errors and cost
+     * against the budgets and against stable. Containers are removed whatever happens.
+     */
+    async shadowEvaluate(input) {
+      let policy: Policy;
+      try {
+        policy = deps.policy();
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
+      }
+      const p = policy.shadow;
+      const traffic = await pickTraffic(deps, input, p.minCaptured);
+      if (typeof traffic === 'string') {
+        return {
+          stage: 'shadow',
+          verdict: { kind: 'fail', reason: traffic },
+          output: { report: null, predictions: null, stableVersion: null, p99Ms: null, judgement: null },
+          summary: traffic,
+        };
+      }
+      const { rate, why } = replayRate(traffic, p);
+      const cpus = cpuPlan();
+      const twin = await stableTwin(deps, input.model);
+      const started: string[] = [];
+      const start = async (
+        version: string,
+        image: string,
+        env: Record<string, string>,
+        allowPickle: boolean,
+      ) => {
+        const name = `paved-shadow-${input.model}-${version}`;
+        const port = await ephemeralPort();
+        started.push(name);
+        await startModelContainer(deps.docker, {
+          name,
+          image,
+          port,
+          memoryMB: 1024,
+          cpus: 1,
+          ...(cpus.models ? { cpuset: cpus.models } : {}),
+          allowPickle,
+          env: { ...env, PAVED_MODEL_NAME: input.model, PAVED_MODEL_VERSION: version },
+          labels: { 'paved.release': `${input.model}/${input.version}`, 'paved.role': 'shadow' },
+        });
+        await waitReady(deps.docker, name, port, 90_000);
+        return { name, url: `http://127.0.0.1:${port}` };
+      };
+      try {
+        const candidate = await withHeartbeat(
+          'starting the candidate',
+          start(
+            input.version,
+            input.image,
+            input.binding ? { PAVED_FEATURE_BINDING: JSON.stringify(input.binding) } : {},
+            input.allowPickle,
+          ),
+        );
+        const stable = twin
+          ? await withHeartbeat(
+              `starting stable ${twin.version}`,
+              start(twin.version, twin.image, twin.env, twin.env.PAVED_ALLOW_PICKLE === '1'),
+            )
+          : null;
+        const watch = await watchContainers(deps.docker, started);
+        const durationMsValue = durationMs(p.duration);
+        const warmupMs = durationMs(p.warmup);
+        const result = await withHeartbeat(
+          'replaying traffic',
+          replayInProcess(
+            {
+              model: input.model,
+              targets: [
+                { name: 'candidate', url: candidate.url },
+                ...(stable ? [{ name: 'stable', url: stable.url }] : []),
+              ],
+              bodies: traffic.lines.map((l) => l.request),
+              rate,
+              durationMs: durationMsValue,
+              warmupMs,
+              timeoutMs: durationMs(p.timeout),
+            },
+            { cpus: cpus.generator },
+          ),
+        );
+        // The warm-up is in the stats too; its share of CPU is small next to the window's.
+        const usage = await watch.stop();
+        const labels = result.targets[0]!.answers.map(
+          (_, i) => traffic.lines[i % traffic.lines.length]!.label,
+        );
+        const c = measure(
+          result.targets[0]!,
+          'candidate',
+          input.version,
+          usage[candidate.name] ?? null,
+          labels,
+          policy,
+        );
+        const s =
+          stable && twin
+            ? measure(result.targets[1]!, 'stable', twin.version, usage[stable.name] ?? null, labels, policy)
+            : null;
+        const budgets = mergeBudgets(
+          {
+            ...(input.manifest.budgets.p50_ms !== undefined ? { p50Ms: input.manifest.budgets.p50_ms } : {}),
+            ...(input.manifest.budgets.p99_ms !== undefined ? { p99Ms: input.manifest.budgets.p99_ms } : {}),
+            ...(input.manifest.budgets.error_rate !== undefined
+              ? { errorRate: input.manifest.budgets.error_rate }
+              : {}),
+            ...(input.manifest.budgets.cost_per_million_usd !== undefined
+              ? { costPerMillionUsd: input.manifest.budgets.cost_per_million_usd }
+              : {}),
+          },
+          {
+            p50Ms: policy.budgets.p50_ms,
+            p99Ms: policy.budgets.p99_ms,
+            errorRate: policy.budgets.error_rate,
+            ...(policy.budgets.cost_per_million_usd !== undefined
+              ? { costPerMillionUsd: policy.budgets.cost_per_million_usd }
+              : {}),
+          },
+        );
+        const judgement = judgeShadow({ candidate: c, stable: s, budgets, limits: p });
+        const section: ShadowSection = {
+          traffic: {
+            source: traffic.source,
+            file: traffic.file,
+            requests: traffic.lines.length,
+            labelled: traffic.lines.filter((l) => l.label !== undefined).length,
+            rate,
+            rateWhy: why,
+            durationMs: durationMsValue,
+            warmupMs,
+          },
+          pinning: { models: cpus.models, generator: result.pinned },
+          achievedRate: result.achievedRate,
+          sendLagP99Ms: result.sendLagP99Ms,
+          candidate: c,
+          stable: s,
+          agreement: s ? agreement(result.targets[0]!.answers, result.targets[1]!.answers) : null,
+          budgets,
+          judgement,
+        };
+        const saved = deps.reports.save({
+          model: input.model,
+          version: input.version,
+          generatedAt: new Date().toISOString(),
+          shadow: section,
+          sections: [],
+        });
+        // What each version predicted for each replayed entity: the bias stage's input.
+        const predictions = path.join(path.dirname(saved.html), 'predictions.jsonl');
+        writeFileSync(
+          predictions,
+          result.targets[0]!.answers.map((a, i) => {
+            const line = traffic.lines[i % traffic.lines.length]!;
+            const st = result.targets[1]?.answers[i];
+            return JSON.stringify({
+              entity: entityOf(line, input.binding),
+              label: line.label ?? null,
+              candidate: a?.labels.length === 1 ? a.labels[0] : null,
+              stable: st?.labels.length === 1 ? st.labels[0] : null,
+            });
+          }).join('\n') + '\n',
+        );
+        const verdictKind: Verdict =
+          judgement.verdict === 'fail'
+            ? { kind: 'fail', reason: judgement.headline ?? 'shadow evaluation failed' }
+            : judgement.verdict === 'warn' && p.reviewOnNearMiss
+              ? {
+                  kind: 'needs-review',
+                  reasons: [
+                    {
+                      code: 'shadow-near-miss',
+                      field: 'budgets',
+                      message: judgement.headline ?? 'near a budget',
+                      fix: 'a reviewer decides whether the margin is enough',
+                    },
+                  ],
+                }
+              : { kind: 'pass' };
+        const figures =
+          `p50 ${c.latency.p50.toFixed(1)} ms, p99 ${c.latency.p99.toFixed(1)} ms, errors ${c.errors}/${c.sent}` +
+          (c.costPerMillionUsd !== null ? `, $${c.costPerMillionUsd.toFixed(3)}/M` : '') +
+          (s ? ` (stable ${s.version}: p99 ${s.latency.p99.toFixed(1)} ms)` : '');
+        return {
+          stage: 'shadow',
+          verdict: verdictKind,
+          output: {
+            report: saved.html,
+            predictions,
+            stableVersion: s?.version ?? null,
+            p99Ms: c.latency.p99,
+            judgement,
+          },
+          summary:
+            judgement.verdict === 'fail'
+              ? judgement.headline!
+              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
+        };
+      } finally {
+        await Promise.all(
+          started.map((name) => stopModelContainer(deps.docker, name).catch(() => undefined)),
+        );
+      }
+    },
+  };
+}

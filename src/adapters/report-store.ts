@@ -1,0 +1,42 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MODEL_NAME } from '../domain/manifest.js';
+import { renderHtml, renderMarkdown, type ReleaseReport } from '../report/release-report.js';
+
+/**
+ * Release reports under `PAVED_HOME/reports/<model>/<version>/`: report.json (the
+ * data), report.md and report.html (rendered from it). Stages add to the same
+ * report; each save re-renders both pages.
+ */
+export class ReportStore {
+  constructor(readonly root: string) {}
+
+  dir(model: string, version: string): string {
+    // Names come from workflow input: keep them from walking out of the root.
+    if (!MODEL_NAME.test(model) || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(version))
+      throw new Error(`not a release name: ${model}/${version}`);
+    return path.join(this.root, model, version);
+  }
+
+  load(model: string, version: string): ReleaseReport | null {
+    const file = path.join(this.dir(model, version), 'report.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ReleaseReport) : null;
+  }
+
+  /** Writes all three files, each by rename, so a reader never sees half a page. */
+  save(report: ReleaseReport): { html: string; markdown: string } {
+    const dir = this.dir(report.model, report.version);
+    mkdirSync(dir, { recursive: true });
+    const put = (name: string, text: string) => {
+      const file = path.join(dir, name);
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+      return file;
+    };
+    put('report.json', `${JSON.stringify(report, null, 2)}\n`);
+    return {
+      markdown: put('report.md', renderMarkdown(report)),
+      html: put('report.html', renderHtml(report)),
+    };
+  }
+}

@@ -1,0 +1,186 @@
+import { overallVerdict } from './gate-verdict.js';
+import type { VersionMeasure } from './shadow.js';
+
+/** The effective budgets: the tighter of the package's and the platform's. */
+export interface ShadowBudgets {
+  p50Ms?: number;
+  p99Ms?: number;
+  errorRate?: number;
+  costPerMillionUsd?: number;
+}
+
+export interface ShadowLimits {
+  /** Candidate p99 may be at most stable p99 × (1 + this). */
+  maxP99Regression: number;
+  /** Candidate error rate may exceed stable's by at most this (absolute share). */
+  maxErrorRateIncrease: number;
+  /** A pass within this share of a budget is a near miss (a warning). */
+  nearMiss: number;
+}
+
+export type GateMetric = 'p50' | 'p99' | 'error rate' | 'cost' | 'p99 vs stable' | 'error rate vs stable';
+
+export interface GateRow {
+  metric: GateMetric;
+  /** What was measured, in the metric's unit (ms, share, USD per million). */
+  value: number;
+  limit: number;
+  status: 'pass' | 'warn' | 'fail';
+  /** For a warn or fail: what happened and what to do, in one sentence. */
+  sentence: string | null;
+}
+
+export interface ShadowJudgement {
+  verdict: 'pass' | 'warn' | 'fail';
+  rows: GateRow[];
+  /** The first failure's sentence, else the first warning's, else null. */
+  headline: string | null;
+}
+
+export function mergeBudgets(pkg: ShadowBudgets, platform: ShadowBudgets): ShadowBudgets {
+  const tighter = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  const out: ShadowBudgets = {};
+  for (const k of ['p50Ms', 'p99Ms', 'errorRate', 'costPerMillionUsd'] as const) {
+    const v = tighter(pkg[k], platform[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
+const usd = (v: number) => `$${v < 1 ? v.toFixed(3) : v.toFixed(2)}`;
+
+/**
+ * "Your model is accurate" only when the held-out labels say so (no worse than
+ * stable, or no stable to compare with); otherwise the sentence does not praise.
+ */
+function opening(c: VersionMeasure, s: VersionMeasure | null): string {
+  const acc = c.accuracy;
+  if (!acc) return 'Your model answers';
+  const share = acc.correct / acc.labelled;
+  const stableShare = s?.accuracy ? s.accuracy.correct / s.accuracy.labelled : null;
+  const figure = `accuracy ${share.toFixed(2)} on ${acc.labelled} held-out requests`;
+  if (stableShare === null || share >= stableShare - 0.005) return `Your model is accurate (${figure})`;
+  return `Your model answers (${figure}, stable ${stableShare.toFixed(2)})`;
+}
+
+function mostCommonFailure(statuses: Record<string, number>): string | null {
+  const failures = Object.entries(statuses).filter(([code]) => code !== '200');
+  failures.sort((a, b) => b[1] - a[1]);
+  return failures[0]?.[0] ?? null;
+}
+
+/**
+ * Judges a shadow measurement against budgets and against the stable version.
+ * Each row says pass, warn (within `nearMiss` of a budget) or fail, and a warn or
+ * fail carries the sentence the scientist reads: the numbers and the fix.
+ */
+export function judgeShadow(input: {
+  candidate: VersionMeasure;
+  stable: VersionMeasure | null;
+  budgets: ShadowBudgets;
+  limits: ShadowLimits;
+}): ShadowJudgement {
+  const { candidate: c, stable: s, budgets, limits } = input;
+  const rows: GateRow[] = [];
+  const open = opening(c, s);
+  const near = (value: number, limit: number) => value > limit * (1 - limits.nearMiss);
+
+  const latency = (metric: 'p50' | 'p99', value: number, budget: number | undefined) => {
+    if (budget === undefined) return;
+    if (value > budget) {
+      rows.push({
+        metric,
+        value,
+        limit: budget,
+        status: 'fail',
+        sentence:
+          `${open}, but its ${metric} is ${ms(value)}, ${ms(value - budget)} over the ${ms(budget)} budget. ` +
+          'Optimize it: a smaller model or fewer features per prediction.',
+      });
+    } else if (near(value, budget)) {
+      rows.push({
+        metric,
+        value,
+        limit: budget,
+        status: 'warn',
+        sentence: `Its ${metric} is ${ms(value)}, within ${pct(limits.nearMiss)} of the ${ms(budget)} budget; the next change may cross it.`,
+      });
+    } else rows.push({ metric, value, limit: budget, status: 'pass', sentence: null });
+  };
+  // p99 first: the tail is what users of a live endpoint feel, so it leads the verdict.
+  latency('p99', c.latency.p99, budgets.p99Ms);
+  latency('p50', c.latency.p50, budgets.p50Ms);
+
+  if (budgets.errorRate !== undefined) {
+    const limit = budgets.errorRate;
+    const failure = mostCommonFailure(c.statuses);
+    const sentence =
+      `${c.errors} of ${c.sent} replayed requests failed (${pct(c.errorRate)}, budget ${pct(limit)})` +
+      (failure ? `, most often with ${failure}` : '') +
+      '. Replay one with `paved try` and fix the model or its inputs.';
+    rows.push({
+      metric: 'error rate',
+      value: c.errorRate,
+      limit,
+      status: c.errorRate > limit ? 'fail' : c.errors > 0 && near(c.errorRate, limit) ? 'warn' : 'pass',
+      sentence: c.errorRate > limit || (c.errors > 0 && near(c.errorRate, limit)) ? sentence : null,
+    });
+  }
+
+  if (budgets.costPerMillionUsd !== undefined && c.costPerMillionUsd !== null) {
+    const limit = budgets.costPerMillionUsd;
+    const v = c.costPerMillionUsd;
+    const use = c.resources
+      ? ` (${c.resources.cpuSeconds.toFixed(1)} CPU s and ${Math.round(c.resources.memMeanMB)} MB over ${Math.round(c.resources.seconds)} s)`
+      : '';
+    rows.push({
+      metric: 'cost',
+      value: v,
+      limit,
+      status: v > limit ? 'fail' : near(v, limit) ? 'warn' : 'pass',
+      sentence:
+        v > limit
+          ? `${open}, but it costs ${usd(v)} per million predictions${use}, ${usd(v - limit)} over the ${usd(limit)} budget. Cut its CPU per prediction or its memory.`
+          : near(v, limit)
+            ? `It costs ${usd(v)} per million predictions, within ${pct(limits.nearMiss)} of the ${usd(limit)} budget.`
+            : null,
+    });
+  }
+
+  if (s && s.latency.count > 0) {
+    const limit = s.latency.p99 * (1 + limits.maxP99Regression);
+    const v = c.latency.p99;
+    rows.push({
+      metric: 'p99 vs stable',
+      value: v,
+      limit,
+      status: v > limit ? 'fail' : 'pass',
+      sentence:
+        v > limit
+          ? `${open}, but its p99 is ${ms(v)} against ${ms(s.latency.p99)} for stable ${s.version} ` +
+            `(+${Math.round((v / s.latency.p99 - 1) * 100)} %, at most +${Math.round(limits.maxP99Regression * 100)} % allowed). ` +
+            'Optimize it before it replaces the faster model.'
+          : null,
+    });
+    const eLimit = s.errorRate + limits.maxErrorRateIncrease;
+    rows.push({
+      metric: 'error rate vs stable',
+      value: c.errorRate,
+      limit: eLimit,
+      status: c.errorRate > eLimit ? 'fail' : 'pass',
+      sentence:
+        c.errorRate > eLimit
+          ? `It failed ${pct(c.errorRate)} of replayed requests where stable ${s.version} failed ${pct(s.errorRate)} on the same ones. Replay one with \`paved try\` and fix it.`
+          : null,
+    });
+  }
+
+  const { verdict, headline } = overallVerdict(
+    rows,
+    (r) => r.status,
+    (r) => r.sentence,
+  );
+  return { verdict, rows, headline };
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * Traffic samples: what the gateway's capture writes and the shadow stage replays
+ * (docs/traffic-format.md). JSONL; an optional header line
+ * `{"paved_capture": 1, "model", "started"}`, then one request per line:
+ * `{"t": ms since start, "key": entity or sticky key | null, "request": V2 body, "label"?: 0|1}`.
+ * A package's own sample (held-out rows) may carry the true `label`; captured live
+ * traffic never does.
+ */
+export const TrafficHeaderSchema = z.object({
+  paved_capture: z.literal(1),
+  model: z.string(),
+  started: z.string(),
+  /** The capture's sampling rate: the recorded peak divided by it is the live peak. */
+  rate: z.number().gt(0).max(1).optional(),
+});
+
+export const TrafficLineSchema = z.object({
+  t: z.number().min(0, 'must be milliseconds from the start of the sample, 0 or more'),
+  key: z.string().nullable().default(null),
+  request: z.looseObject({
+    inputs: z.array(z.looseObject({ name: z.string(), data: z.array(z.unknown()) })).min(1),
+  }),
+  label: z.union([z.literal(0), z.literal(1)]).optional(),
+});
+
+export type TrafficLine = z.infer<typeof TrafficLineSchema>;
+
+export interface TrafficSample {
+  header: z.infer<typeof TrafficHeaderSchema> | null;
+  lines: TrafficLine[];
+  /** Lines that were not traffic (torn last line of a live capture, bad JSON): skipped, counted. */
+  skipped: number;
+}
+
+export class TrafficFormatError extends Error {
+  override readonly name = 'TrafficFormatError';
+}
+
+/**
+ * Parses a sample. A capture being written may end in a torn line and a long one
+ * may hold a stray bad line: those are skipped and counted, but a file with no
+ * usable request is an error that says where it went wrong.
+ */
+export function parseTraffic(text: string, source: string): TrafficSample {
+  const lines: TrafficLine[] = [];
+  let skipped = 0;
+  let firstProblem: string | null = null;
+  let header: TrafficSample['header'] = null;
+  text.split('\n').forEach((raw, k) => {
+    const line = raw.trim();
+    if (line === '') return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      skipped++;
+      firstProblem ??= `line ${k + 1}: not JSON`;
+      return;
+    }
+    const head = TrafficHeaderSchema.safeParse(doc);
+    if (head.success) {
+      header = head.data;
+      return;
+    }
+    const parsed = TrafficLineSchema.safeParse(doc);
+    if (parsed.success) {
+      lines.push(parsed.data);
+      return;
+    }
+    skipped++;
+    const issue = parsed.error.issues[0]!;
+    firstProblem ??= `line ${k + 1}: ${issue.path.join('.') || '(line)'} ${issue.message}`;
+  });
+  if (lines.length === 0) {
+    throw new TrafficFormatError(
+      `${source} holds no replayable request${firstProblem ? ` (${firstProblem})` : ''}; ` +
+        'each line must be {"t": ms, "key": ..., "request": {"inputs": [...]}} (docs/traffic-format.md)',
+    );
+  }
+  return { header, lines, skipped };
+}
+
+/** The most requests seen in any `windowMs` span, as a rate per second. */
+export function peakRate(times: readonly number[], windowMs = 1000): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi]! - sorted[lo]! >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return (best * 1000) / windowMs;
+}
+
+export interface RatePolicy {
+  /** Requests per second when the sample has no live timing (a package's own sample). */
+  rate: number;
+  headroom: number;
+  maxRate: number;
+}
+
+/**
+ * The replay rate: a live capture is replayed at its recorded peak times the
+ * headroom, so a release is measured under the load it will meet plus a margin;
+ * a package sample (no live timing) at the policy's rate. Never above maxRate.
+ */
+export function replayRate(
+  sample: { live: boolean; times: readonly number[]; sampledShare?: number },
+  policy: RatePolicy,
+): { rate: number; why: string } {
+  if (!sample.live) {
+    const rate = Math.min(policy.rate, policy.maxRate);
+    return { rate, why: `policy rate ${rate}/s (no live traffic recorded yet)` };
+  }
+  // A capture keeps a share of requests; the live peak is the recorded one scaled back up.
+  const peak = peakRate(sample.times) / (sample.sampledShare ?? 1);
+  const wanted = peak * policy.headroom;
+  const rate = Math.max(1, Math.min(wanted, policy.maxRate));
+  return {
+    rate,
+    why:
+      `recorded peak ${round(peak)}/s × headroom ${policy.headroom}` +
+      (wanted > policy.maxRate ? `, capped at ${policy.maxRate}/s` : ''),
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

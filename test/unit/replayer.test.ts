@@ -1,0 +1,84 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { replay } from '../../src/adapters/shadow/replayer.js';
+
+const ANSWER = JSON.stringify({
+  model_name: 'm',
+  outputs: [
+    { name: 'label', shape: [1], datatype: 'INT64', data: [1] },
+    { name: 'probability', shape: [1], datatype: 'FP64', data: [0.75] },
+  ],
+});
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+/** A V2 model on loopback that answers at once, except that it freezes for `stallMs` once. */
+async function model(stall: { afterMs: number; stallMs: number } | null): Promise<string> {
+  const started = Date.now();
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const t = Date.now() - started;
+      // Like a GC pause or a blocked worker: whatever arrives during the stall waits for its end.
+      const wait =
+        stall && t >= stall.afterMs && t < stall.afterMs + stall.stallMs
+          ? stall.afterMs + stall.stallMs - t
+          : 0;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER), wait);
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+const body = { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] };
+
+describe('replay (open loop, loopback)', () => {
+  it('a 1 s stall shows in p99: latency counts from the intended send time', async () => {
+    const url = await model({ afterMs: 1500, stallMs: 1000 });
+    const r = await replay({
+      model: 'm',
+      targets: [{ name: 'candidate', url }],
+      bodies: [body],
+      rate: 100,
+      durationMs: 5000,
+      warmupMs: 500,
+      timeoutMs: 5000,
+    });
+    const t = r.targets[0]!;
+    expect(t.sent).toBe(500);
+    expect(t.errors).toBe(0);
+    // About 100 of 500 requests were due during the stall; the earliest waited ~1 s.
+    expect(t.latency.p99).toBeGreaterThan(900);
+    expect(t.latency.max).toBeGreaterThan(950);
+    expect(t.latency.p50).toBeLessThan(100);
+    expect(t.answers[0]).toEqual({ labels: [1], scores: [0.75] });
+  }, 20_000);
+
+  it('interleaves targets on the same slots and counts what failed and why', async () => {
+    const url = await model(null);
+    const r = await replay({
+      model: 'm',
+      targets: [
+        { name: 'candidate', url },
+        { name: 'stable', url: 'http://127.0.0.1:9' }, // nothing listens on the discard port
+      ],
+      bodies: [body],
+      rate: 50,
+      durationMs: 1000,
+      warmupMs: 0,
+      timeoutMs: 1000,
+    });
+    const [c, s] = r.targets;
+    expect(c!.sent).toBe(50);
+    expect(c!.errors).toBe(0);
+    expect(s!.sent).toBe(50);
+    expect(s!.errors).toBe(50);
+    expect(s!.statuses).toEqual({ connection: 50 });
+    expect(s!.answers.every((a) => a === null)).toBe(true);
+    expect(r.achievedRate).toBeGreaterThan(45);
+    expect(r.achievedRate).toBeLessThan(55);
+  });
+});
