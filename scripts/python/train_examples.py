@@ -17,9 +17,11 @@ and the same model as examples/arrests-pickle/model.pkl (joblib) with its own
 manifest and sample request. README.md files are hand-written and left alone.
 
 The model predicts `released` (Yes=1) from age, employed, citizen, checks and
-year. Classes are weighted (about 83% are released), so the model does not
-collapse to "always released" and the bias gate has decisions to measure. Colour and sex are deliberately not features: they are the sensitive
-attributes the bias gate measures, so the model must not see them. Yes/No
+year, trained under a demographic-parity constraint on colour (see fair_model).
+Colour and sex are deliberately not features: they are the sensitive attributes
+the bias gate measures, so the model must not see them. Also written:
+examples/arrests-slow (a random forest too slow for the latency budget) and
+examples/arrests-biased (trained on reweighted samples; fails the bias gate). Yes/No
 columns are encoded 1.0/0.0 so every input is a float32 column, which keeps a
 V2 request simple (per-feature columns or one [N, 5] FP32 tensor).
 """
@@ -41,7 +43,9 @@ import skops
 import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, roc_auc_score
+from fairlearn.metrics import demographic_parity_ratio
+from fairlearn.reductions import DemographicParity, GridSearch
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -50,12 +54,13 @@ from feast import FeatureStore
 SEED = 42
 FEATURES = ["age", "employed", "citizen", "checks", "year"]
 SERVICE = "arrests_model"
+SENSITIVE_SERVICE = "arrests_sensitive"
 ENTITY_KEY = "person_id"
 SENSITIVE = ["colour", "sex"]
 SAMPLE_ROWS = 4
 # Held-out entities in each package's traffic sample: replayed by the shadow stage
 # until live traffic is captured; their labels feed accuracy and the bias gate.
-TRAFFIC_ROWS = 400
+TRAFFIC_ROWS = 600
 
 ROOT = Path(__file__).resolve().parents[2]
 FEATURE_REPO = ROOT / "featurestore" / "feature_repo"
@@ -98,7 +103,13 @@ def load_xy():
         sys.exit(f"{int(missing.sum())} labels have no features at their time; rerun featurestore/pipeline.py")
     X = frame[FEATURES].to_numpy(dtype=np.float32)
     y = frame["released"].to_numpy(dtype=np.int64)
-    return X, y, frame[ENTITY_KEY].to_numpy(dtype=np.int64)
+    # The sensitive attributes from their own service: used to train for fairness and
+    # to train the biased example, never as a model input.
+    sensitive = store.get_historical_features(
+        entity_df=labels, features=store.get_feature_service(SENSITIVE_SERVICE)
+    ).to_df().sort_values(ENTITY_KEY)
+    colour = sensitive["colour"].to_numpy()
+    return X, y, frame[ENTITY_KEY].to_numpy(dtype=np.int64), colour
 
 
 def manifest(name: str, artifact: str, requirements: list[str], description: str | None = None) -> str:
@@ -117,7 +128,7 @@ def manifest(name: str, artifact: str, requirements: list[str], description: str
         f"{inputs}\n"
         f"features: {{service: {SERVICE}}}   # served by entity key ({ENTITY_KEY}) from Feast\n"
         "budgets: {p99_ms: 200}\n"
-        f"fairness: {{sensitive: [{', '.join(SENSITIVE)}]}}\n"
+        f"fairness: {{sensitive: [{', '.join(SENSITIVE)}], service: {SENSITIVE_SERVICE}}}\n"
         "shadow: {sample: traffic-sample.jsonl}   # held-out entities, replayed until live traffic is captured\n"
         "rollout: {steps: [5, 25, 50, 100], bake: 10s}\n"
     )
@@ -137,6 +148,48 @@ def sample_request(X: np.ndarray, request_id: str) -> dict:
 def entity_request(ids: np.ndarray, request_id: str) -> dict:
     rows = [int(v) for v in ids[:SAMPLE_ROWS]]
     return {"id": request_id, "inputs": [{"name": ENTITY_KEY, "shape": [len(rows)], "datatype": "INT64", "data": rows}]}
+
+
+def fair_model(X: np.ndarray, y: np.ndarray, colour: np.ndarray):
+    """A logistic regression trained under a demographic-parity constraint on colour.
+
+    The inputs are proxies for colour (checks, employed, citizen), so a plain fit
+    selects Black people for release at about two thirds of the rate of White
+    people. Fairlearn's GridSearch refits the regression on reweighted, relabelled
+    data for a grid of constraint strengths; we keep the one with the best balanced accuracy whose
+    training parity ratio is at least 0.9. The result is a plain pipeline: colour is
+    used in training only, and serving never sees it.
+    """
+    scaler = StandardScaler().fit(X)
+    Z = scaler.transform(X)
+    search = GridSearch(
+        LogisticRegression(max_iter=1000, random_state=SEED), constraints=DemographicParity(), grid_size=31
+    )
+    search.fit(Z, y, sensitive_features=colour)
+    fair = [
+        m for m in search.predictors_
+        if demographic_parity_ratio(y, m.predict(Z), sensitive_features=colour) >= 0.9
+    ]
+    if not fair:
+        sys.exit("no model in the grid reaches a parity ratio of 0.9 on colour; widen the grid")
+    # Balanced accuracy, not accuracy: with 83 % released, "always released" is 83 % accurate and useless.
+    best = max(fair, key=lambda m: balanced_accuracy_score(y, m.predict(Z)))
+    return make_pipeline(scaler, best)
+
+
+def biased_model(X: np.ndarray, y: np.ndarray, colour: np.ndarray):
+    """The bias gate's failing example: the same inputs, trained on reweighted samples.
+
+    Released White people and detained Black people count four times, so the model
+    learns to separate along colour through its proxies. It never sees colour
+    either; the gate catches it from its decisions alone.
+    """
+    weight = np.where(((colour == "White") & (y == 1)) | ((colour == "Black") & (y == 0)), 4.0, 1.0)
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=SEED)
+    )
+    model.fit(X, y, logisticregression__sample_weight=weight)
+    return model
 
 
 def write_traffic(path: Path, ids: np.ndarray, labels: np.ndarray) -> None:
@@ -160,12 +213,11 @@ def write_request(path: Path, body: dict) -> None:
 
 def main() -> None:
     check_running_pins()
-    X, y, ids = load_xy()
-    X_train, X_test, y_train, y_test, _, ids_test = train_test_split(
-        X, y, ids, test_size=0.25, random_state=SEED, stratify=y
+    X, y, ids, colour = load_xy()
+    X_train, X_test, y_train, y_test, _, ids_test, colour_train, _ = train_test_split(
+        X, y, ids, colour, test_size=0.25, random_state=SEED, stratify=y
     )
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=SEED))
-    model.fit(X_train, y_train)
+    model = fair_model(X_train, y_train, colour_train)
     proba = model.predict_proba(X_test)[:, 1]
     report = {
         "seed": SEED,
@@ -223,6 +275,19 @@ def main() -> None:
     write_request(slow_dir / "sample-request-entities.json", entity_request(ids_test, "arrests-slow-entities-1"))
     write_traffic(slow_dir / "traffic-sample.jsonl", ids_test, y_test)
     report["slow_test_accuracy"] = round(float(accuracy_score(y_test, slow.predict(X_test))), 4)
+
+    biased = biased_model(X_train, y_train, colour_train)
+    biased_dir = ROOT / "examples" / "arrests-biased"
+    biased_dir.mkdir(parents=True, exist_ok=True)
+    sio.dump(biased, biased_dir / "model.skops", compression=zipfile.ZIP_DEFLATED)
+    (biased_dir / "paved.yaml").write_text(manifest(
+        "arrests-biased", "model.skops",
+        [f"scikit-learn=={pinned('scikit-learn')}", f"skops=={pinned('skops')}"],
+        "trained on reweighted samples that favour White people: fails the bias gate on colour",
+    ))
+    write_request(biased_dir / "sample-request-entities.json", entity_request(ids_test, "arrests-biased-entities-1"))
+    write_traffic(biased_dir / "traffic-sample.jsonl", ids_test, y_test)
+    report["biased_test_accuracy"] = round(float(accuracy_score(y_test, biased.predict(X_test))), 4)
 
     print(json.dumps(report))
 

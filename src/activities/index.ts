@@ -19,7 +19,8 @@ import { createRolloutQueueActivities, type RolloutQueueActivities } from './rol
 import { connectClient } from '../adapters/temporal-connection.js';
 import type { Client } from '@temporalio/client';
 import { GatewayAdmin, gatewayDir } from '../adapters/gateway-admin.js';
-import { ReportStore } from '../adapters/report-store.js';
+import { reportStore } from '../adapters/report-store.js';
+import { createBiasActivities, type BiasActivities } from './bias.js';
 import { createShadowActivities, type ShadowActivities } from './shadow.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
 
@@ -28,16 +29,13 @@ export type ReleaseActivities = ValidateActivities &
   ContainerizeActivities &
   BindActivities &
   ShadowActivities &
+  BiasActivities &
   RolloutActivities &
   RolloutQueueActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
   return new LocalPackageStore(path.join(config.home, 'packages'));
-}
-
-export function reportStore(config: PavedConfig): ReportStore {
-  return new ReportStore(path.join(config.home, 'reports'));
 }
 
 export function auditStore(config: PavedConfig): LocalAuditStore {
@@ -78,6 +76,11 @@ export function createActivities(config: PavedConfig) {
       packages: store,
       reports: reportStore(config),
       captureDir: path.join(gatewayDir(config), 'capture'),
+      policy: () => loadPolicy(),
+    }),
+    ...createBiasActivities({
+      server: new FeatureServerClient(featureServerUrl(config)),
+      reports: reportStore(config),
       policy: () => loadPolicy(),
     }),
     ...createRolloutActivities({

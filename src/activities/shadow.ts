@@ -14,8 +14,9 @@ import { durationMs } from '../domain/duration.js';
 import type { FeatureBinding } from '../domain/feature-binding.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
-import type { PackageRef, StageOutcome, Verdict } from '../domain/release.js';
-import { servingContainerName } from '../domain/rollout.js';
+import { gateStageVerdict } from '../domain/gate-verdict.js';
+import type { PackageRef, StageOutcome } from '../domain/release.js';
+import { servingContainerName, shadowContainerName } from '../domain/rollout.js';
 import { judgeShadow, mergeBudgets, type ShadowJudgement } from '../domain/shadow-gate.js';
 import {
   accuracy,
@@ -140,7 +141,13 @@ async function stableTwin(deps: ShadowDeps, model: string) {
     const env = Object.fromEntries(
       (info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
     );
-    return { version, image: info.Config.Image, env };
+    // Only what the release gave it: its port and address are the serving ones, not the twin's.
+    const given = ['PAVED_FEATURE_BINDING', 'PAVED_ALLOW_PICKLE'].filter((k) => env[k] !== undefined);
+    return {
+      version,
+      image: info.Config.Image,
+      env: Object.fromEntries(given.map((k) => [k, env[k]!])),
+    };
   } catch {
     return null; // routed but not running here: nothing to compare with
   }
@@ -209,7 +216,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
         env: Record<string, string>,
         allowPickle: boolean,
       ) => {
-        const name = `paved-shadow-${input.model}-${version}`;
+        const name = shadowContainerName(input.model, version);
         const port = await ephemeralPort();
         started.push(name);
         await startModelContainer(deps.docker, {
@@ -343,22 +350,13 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             });
           }).join('\n') + '\n',
         );
-        const verdictKind: Verdict =
-          judgement.verdict === 'fail'
-            ? { kind: 'fail', reason: judgement.headline ?? 'shadow evaluation failed' }
-            : judgement.verdict === 'warn' && p.reviewOnNearMiss
-              ? {
-                  kind: 'needs-review',
-                  reasons: [
-                    {
-                      code: 'shadow-near-miss',
-                      field: 'budgets',
-                      message: judgement.headline ?? 'near a budget',
-                      fix: 'a reviewer decides whether the margin is enough',
-                    },
-                  ],
-                }
-              : { kind: 'pass' };
+        const verdictKind = gateStageVerdict(judgement, {
+          reviewOnNearMiss: p.reviewOnNearMiss,
+          code: 'shadow-near-miss',
+          field: 'budgets',
+          fix: 'a reviewer decides whether the margin is enough',
+          failed: 'shadow evaluation failed',
+        });
         const figures =
           `p50 ${c.latency.p50.toFixed(1)} ms, p99 ${c.latency.p99.toFixed(1)} ms, errors ${c.errors}/${c.sent}` +
           (c.costPerMillionUsd !== null ? `, $${c.costPerMillionUsd.toFixed(3)}/M` : '') +

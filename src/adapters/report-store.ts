@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { PavedConfig } from '../domain/config.js';
 import { MODEL_NAME } from '../domain/manifest.js';
 import { renderHtml, renderMarkdown, type ReleaseReport } from '../report/release-report.js';
 
@@ -39,4 +40,8 @@ export class ReportStore {
       html: put('report.html', renderHtml(report)),
     };
   }
+}
+
+export function reportStore(config: PavedConfig): ReportStore {
+  return new ReportStore(path.join(config.home, 'reports'));
 }

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   gateway: async () => (await import('./commands/gateway.js')).registerGatewayCommand,
   'rollout-control': async () =>
     (await import('./commands/rollout-control.js')).registerRolloutControlCommands,
+  report: async () => (await import('./commands/report.js')).registerReportCommand,
   replay: async () => (await import('./commands/replay.js')).registerReplayCommand,
   try: async () => (await import('./commands/try.js')).registerTryCommand,
   demo: async () => (await import('./commands/demo.js')).registerDemoCommand,

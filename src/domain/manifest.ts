@@ -72,6 +72,11 @@ export const ManifestSchema = z
     fairness: z
       .strictObject({
         sensitive: z.array(z.string().min(1)).default([]),
+        /** The Feast feature service that holds the sensitive attributes (not model inputs). */
+        service: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a Feast feature service name')
+          .optional(),
         min_dp_ratio: z.number().min(0).max(1).optional(),
       })
       .default({ sensitive: [] }),
@@ -80,6 +85,12 @@ export const ManifestSchema = z
     rollout: rolloutSchema.optional(),
   })
   .superRefine((m, ctx) => {
+    if (m.fairness.sensitive.length > 0 && !m.fairness.service)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fairness', 'service'],
+        message: `is required to look up ${m.fairness.sensitive.join(', ')} for the bias gate`,
+      });
     const inputs = new Set(m.inputs.map((i) => i.name));
     m.features?.request.forEach((name, k) => {
       if (!inputs.has(name))
@@ -112,6 +123,8 @@ const HINTS: Record<string, string> = {
   'budgets.error_rate': 'give the allowed error share from 0 to 1, e.g. 0.01',
   'budgets.cost_per_million_usd': 'give the budget in US dollars per million predictions, e.g. 5',
   'fairness.sensitive': 'list sensitive attributes, e.g. [colour, sex]',
+  'fairness.service':
+    'name the Feast feature service holding the sensitive attributes, e.g. service: arrests_sensitive',
   'fairness.min_dp_ratio': 'give the minimum demographic parity ratio from 0 to 1, e.g. 0.8',
   'shadow.sample':
     'name a JSONL traffic sample inside the package, e.g. shadow: {sample: traffic-sample.jsonl}',

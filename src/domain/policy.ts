@@ -55,16 +55,29 @@ export const PolicySchema = z.strictObject({
       /** Live traffic is replayed at its recorded peak times this. */
       headroom: z.number().min(1).default(1.5),
       maxRate: z.number().positive().default(200),
-      duration: durationSchema.default('30s'),
+      duration: durationSchema.default('45s'),
       warmup: durationSchema.default('3s'),
       /** A request not answered in this time counts as an error (and as this long). */
       timeout: durationSchema.default('5s'),
       /** Captured live requests needed before they replace the package's own sample. */
       minCaptured: z.number().int().min(1).default(200),
       maxP99Regression: z.number().min(0).default(0.2),
+      /** Added to the regression limit: a few ms of scheduling noise is not a regression. */
+      p99SlackMs: z.number().min(0).default(10),
       maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
       /** A pass within this share of a budget is a near miss. */
       nearMiss: z.number().min(0).max(1).default(0.1),
+      reviewOnNearMiss: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** The bias gate: per-group selection rates on the shadow predictions (domain/bias-gate.ts). */
+  fairness: z
+    .strictObject({
+      minDpRatio: z.number().min(0).max(1).default(0.8),
+      maxEqualizedOddsDifference: z.number().min(0).max(1).optional(),
+      maxDpRatioDrop: z.number().min(0).max(1).default(0.05),
+      nearMiss: z.number().min(0).max(1).default(0.1),
+      minGroupSize: z.number().int().min(1).default(30),
       reviewOnNearMiss: z.boolean().default(false),
     })
     .prefault({}),

@@ -144,3 +144,12 @@ export function routeToCanary(bucket: number, weightPercent: number): boolean {
 export function servingContainerName(model: string, version: string): string {
   return `paved-${model}-${version}`.slice(0, 120);
 }
+
+/**
+ * The shadow stage's container for one version. Its own prefix keeps it apart from
+ * serving names, and the dot (never in a model name) ends the model, so model
+ * "a-b" version "c" and model "a" version "b-c" get different names.
+ */
+export function shadowContainerName(model: string, version: string): string {
+  return `paved_shadow.${model}.${version}`.slice(0, 120);
+}

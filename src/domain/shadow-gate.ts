@@ -10,8 +10,9 @@ export interface ShadowBudgets {
 }
 
 export interface ShadowLimits {
-  /** Candidate p99 may be at most stable p99 × (1 + this). */
+  /** Candidate p99 may be at most stable p99 × (1 + this) + p99SlackMs. */
   maxP99Regression: number;
+  p99SlackMs: number;
   /** Candidate error rate may exceed stable's by at most this (absolute share). */
   maxErrorRateIncrease: number;
   /** A pass within this share of a budget is a near miss (a warning). */
@@ -50,6 +51,21 @@ export function mergeBudgets(pkg: ShadowBudgets, platform: ShadowBudgets): Shado
 const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
 const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
 const usd = (v: number) => `$${v < 1 ? v.toFixed(3) : v.toFixed(2)}`;
+
+/**
+ * A failing value must not read like its limit: "0.0 %, budget 0.0 %" says pass.
+ * Adds decimals (up to 4 more) until the two differ in print.
+ */
+function apart(value: number, limit: number, show: (v: number, extra: number) => string): [string, string] {
+  for (let extra = 0; extra < 4; extra++) {
+    const [a, b] = [show(value, extra), show(limit, extra)];
+    if (a !== b) return [a, b];
+  }
+  return [show(value, 4), show(limit, 4)];
+}
+const pctX = (v: number, extra: number) => `${(v * 100).toFixed((v < 0.1 ? 1 : 0) + extra)} %`;
+const usdX = (v: number, extra: number) => `$${v.toFixed((v < 1 ? 3 : 2) + extra)}`;
+const percentX = (v: number, extra: number) => `${(v * 100).toFixed(extra)} %`;
 
 /**
  * "Your model is accurate" only when the held-out labels say so (no worse than
@@ -116,8 +132,9 @@ export function judgeShadow(input: {
   if (budgets.errorRate !== undefined) {
     const limit = budgets.errorRate;
     const failure = mostCommonFailure(c.statuses);
+    const [shown, budget] = apart(c.errorRate, limit, pctX);
     const sentence =
-      `${c.errors} of ${c.sent} replayed requests failed (${pct(c.errorRate)}, budget ${pct(limit)})` +
+      `${c.errors} of ${c.sent} replayed requests failed (${shown}, budget ${budget})` +
       (failure ? `, most often with ${failure}` : '') +
       '. Replay one with `paved try` and fix the model or its inputs.';
     rows.push({
@@ -142,16 +159,20 @@ export function judgeShadow(input: {
       status: v > limit ? 'fail' : near(v, limit) ? 'warn' : 'pass',
       sentence:
         v > limit
-          ? `${open}, but it costs ${usd(v)} per million predictions${use}, ${usd(v - limit)} over the ${usd(limit)} budget. Cut its CPU per prediction or its memory.`
+          ? `${open}, but it costs ${apart(v, limit, usdX)[0]} per million predictions${use}, ` +
+            `${apart(v - limit, 0, usdX)[0]} over the ${apart(v, limit, usdX)[1]} budget. Cut its CPU per prediction or its memory.`
           : near(v, limit)
             ? `It costs ${usd(v)} per million predictions, within ${pct(limits.nearMiss)} of the ${usd(limit)} budget.`
             : null,
     });
   }
 
-  if (s && s.latency.count > 0) {
-    const limit = s.latency.p99 * (1 + limits.maxP99Regression);
+  // A stable that mostly failed measured how fast it refuses, not how fast it
+  // predicts: its p99 is no yardstick (its errors still are).
+  if (s && s.sent > 0 && s.errorRate <= 0.5) {
+    const limit = s.latency.p99 * (1 + limits.maxP99Regression) + limits.p99SlackMs;
     const v = c.latency.p99;
+    const [worse, allowed] = apart(v / s.latency.p99 - 1, limits.maxP99Regression, percentX);
     rows.push({
       metric: 'p99 vs stable',
       value: v,
@@ -160,10 +181,12 @@ export function judgeShadow(input: {
       sentence:
         v > limit
           ? `${open}, but its p99 is ${ms(v)} against ${ms(s.latency.p99)} for stable ${s.version} ` +
-            `(+${Math.round((v / s.latency.p99 - 1) * 100)} %, at most +${Math.round(limits.maxP99Regression * 100)} % allowed). ` +
+            `(+${worse}, at most +${allowed}${limits.p99SlackMs > 0 ? ` plus ${limits.p99SlackMs} ms` : ''} allowed). ` +
             'Optimize it before it replaces the faster model.'
           : null,
     });
+  }
+  if (s && s.sent > 0) {
     const eLimit = s.errorRate + limits.maxErrorRateIncrease;
     rows.push({
       metric: 'error rate vs stable',

@@ -112,17 +112,29 @@ export function replayRate(
 ): { rate: number; why: string } {
   if (!sample.live) {
     const rate = Math.min(policy.rate, policy.maxRate);
-    return { rate, why: `policy rate ${rate}/s (no live traffic recorded yet)` };
+    return {
+      rate,
+      why:
+        `policy rate ${policy.rate}/s` +
+        (policy.rate > policy.maxRate ? `, capped at ${policy.maxRate}/s` : '') +
+        ' (no live traffic recorded yet)',
+    };
   }
   // A capture keeps a share of requests; the live peak is the recorded one scaled back up.
-  const peak = peakRate(sample.times) / (sample.sampledShare ?? 1);
+  const share = sample.sampledShare ?? 1;
+  const recorded = peakRate(sample.times);
+  const peak = recorded / share;
   const wanted = peak * policy.headroom;
   const rate = Math.max(1, Math.min(wanted, policy.maxRate));
   return {
     rate,
     why:
-      `recorded peak ${round(peak)}/s × headroom ${policy.headroom}` +
-      (wanted > policy.maxRate ? `, capped at ${policy.maxRate}/s` : ''),
+      (share < 1
+        ? `live peak ${round(peak)}/s (${round(recorded)}/s recorded at ${round(share * 100)} % sampling)`
+        : `recorded peak ${round(peak)}/s`) +
+      ` × headroom ${policy.headroom}` +
+      (wanted > policy.maxRate ? `, capped at ${policy.maxRate}/s` : '') +
+      (wanted < 1 ? ', raised to the 1/s floor' : ''),
   };
 }
 

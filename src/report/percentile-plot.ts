@@ -9,7 +9,7 @@ export interface PlotSeries {
 
 const W = 640;
 const H = 300;
-const M = { left: 56, right: 16, top: 16, bottom: 44 };
+const M = { left: 56, right: 36, top: 16, bottom: 44 };
 const TICKS = [0, 50, 90, 99, 99.9, 99.99];
 
 /** The x position of a percentile: "nines" scale, so the tail gets as much room as the body. */

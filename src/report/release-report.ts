@@ -131,7 +131,7 @@ export function renderMarkdown(r: ReleaseReport): string {
   return out.join('\n');
 }
 
-function table(headers: string[], rows: string[][]): string {
+export function htmlTable(headers: string[], rows: string[][]): string {
   const th = headers.map((h) => `<th>${escapeXml(h)}</th>`).join('');
   const body = rows.map((row) => `<tr>${row.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`).join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
@@ -149,7 +149,7 @@ export function renderHtml(r: ReleaseReport): string {
     body.push(
       '<h2>Shadow evaluation</h2>',
       `<p class="verdict ${verdict}"><b>${verdict.toUpperCase()}</b> ${escapeXml(headline(r))}</p>`,
-      table(
+      htmlTable(
         ['gate', 'measured', 'limit', 'status'],
         s.judgement.rows.map((g) => [
           g.metric,
@@ -179,7 +179,7 @@ export function renderHtml(r: ReleaseReport): string {
         budgets,
       ),
       '<h3>Candidate and stable</h3>',
-      table(
+      htmlTable(
         ['', `candidate ${s.candidate.version}`, s.stable ? `stable ${s.stable.version}` : 'stable'],
         versionRows(s.candidate, s.stable),
       ),

@@ -34,6 +34,7 @@ import {
 import { runRollout, type RolloutControl } from './stages/rollout.js';
 import { runBind } from './stages/bind.js';
 import { runShadow } from './stages/shadow.js';
+import { runBias } from './stages/bias.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
 
@@ -45,8 +46,8 @@ const { exportAudit } = proxyActivities<ReleaseActivities>({
 
 /**
  * One release of one model version: the stages of DESIGN.md in order, as far as
- * they are built (today: validate, containerize, bind, shadow, review when a stage
- * asks for it, then the progressive rollout behind the gateway).
+ * they are built (today: validate, containerize, bind, shadow, bias, review when a
+ * stage asks for it, then the progressive rollout behind the gateway).
  * The workflow holds the release's whole state; activities do all I/O.
  */
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
@@ -272,6 +273,16 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     stageDone(shadow);
     if (shadow.verdict.kind === 'fail') return outcome('stopped', 'shadow', shadow.verdict.reason);
     const lateReasons: Finding[] = shadow.verdict.kind === 'needs-review' ? [...shadow.verdict.reasons] : [];
+
+    // bias: per-group rates of the shadow predictions, against policy and stable.
+    enter('bias');
+    const bias = await runBias(
+      { input },
+      { manifest, shadow: shadow.output, entityKey: bound.output.report?.binding.entityKey ?? null },
+    );
+    stageDone(bias);
+    if (bias.verdict.kind === 'fail') return outcome('stopped', 'bias', bias.verdict.reason);
+    if (bias.verdict.kind === 'needs-review') lateReasons.push(...bias.verdict.reasons);
 
     // review after the gates, when one asked for it and no reviewer has decided yet
     if (lateReasons.length > 0 && state.review === null) {

@@ -57,7 +57,7 @@ describe('paved demo', () => {
     const res = await paved(['demo']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(
-      /^released arrests\/[0-9a-f]{12}: passed validate, containerize, bind, rollout/m,
+      /^released arrests\/[0-9a-f]{12}: passed validate, containerize, bind, shadow, bias, rollout/m,
     );
     expect(res.stdout).toMatch(
       /Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/release%2Farrests%2F[0-9a-f]{12}/,

@@ -165,7 +165,9 @@ describe('progressive rollout behind the gateway', () => {
   it('a first release, then a healthy canary, reach 100 % without one failed request', async () => {
     const first = await releaseWithTraffic(TWO_STEPS, 'v1');
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain(`released ${MODEL}/v1: passed validate, containerize, bind, rollout`);
+    expect(first.stdout).toContain(
+      `released ${MODEL}/v1: passed validate, containerize, bind, shadow, bias, rollout`,
+    );
 
     const second = await releaseWithTraffic(TWO_STEPS, 'v2');
     expect(second.code, second.stderr).toBe(0);

@@ -7,10 +7,22 @@ import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 let written: string | undefined;
 
 /**
- * A short shadow window (4 s measured after 1 s of warm-up) for tests whose subject
- * is not the shadow stage: the stage still runs for real, on less traffic.
+ * Latency budgets out of reach, for tests whose subject is not latency: on a test
+ * machine busy with other tests' containers and traffic, a p99 says more about
+ * the neighbours than about the model. The shadow tests keep the real budgets.
+ */
+export function looseLatency(doc: Record<string, Record<string, unknown>>): void {
+  doc.budgets = { ...doc.budgets, p50_ms: 10_000, p99_ms: 10_000 };
+  doc.shadow = { ...doc.shadow, maxP99Regression: 100 };
+}
+
+/**
+ * A short shadow window (4 s measured after 1 s of warm-up) with loose latency
+ * budgets, for tests whose subject is not the shadow stage: the stage still runs
+ * for real, on less traffic.
  */
 export function quickShadow(doc: Record<string, Record<string, unknown>>): void {
+  looseLatency(doc);
   doc.shadow = { ...doc.shadow, duration: '4s', warmup: '1s' };
 }
 

@@ -90,6 +90,12 @@ function mocks(
       output: SHADOW_OUTPUT,
       summary: 'p50 20.3 ms, p99 46.7 ms, errors 0/300 at 10/s from the package sample',
     }),
+    biasCheck: async () => ({
+      stage: 'bias',
+      verdict: { kind: 'pass' },
+      output: { judgement: null, selectionRates: {} },
+      summary: 'colour parity ratio 0.94, sex parity ratio 0.95 on 300 predictions',
+    }),
     // The rollout against a gateway with no traffic and no stable: one window at 100 %.
     planRollout: async () => ({
       steps: [100],
@@ -177,6 +183,7 @@ describe('release workflow', () => {
       'paved: stage containerize',
       'paved: stage bind',
       'paved: stage shadow',
+      'paved: stage bias',
       'paved: rollout step 100 %',
       'paved: stage rollout',
       'paved: release released',
@@ -186,7 +193,7 @@ describe('release workflow', () => {
       verdict: 'pass',
       inputsDigest: releaseInput().package.digest,
     });
-    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await saveHistory(handle, 'golden-path');
   });
 
@@ -218,6 +225,7 @@ describe('release workflow', () => {
       'review requested',
       'review approved',
       'stage shadow',
+      'stage bias',
       'rollout step 100 %',
       'stage rollout',
       'release released',
@@ -438,6 +446,31 @@ describe('release workflow', () => {
     });
   });
 
+  it('a bias gate failure stops the release (exit 2) naming the group; nothing rolls out', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const reason =
+      'Selection rate for colour=Black is 0.51 against 0.74 for colour=White: demographic parity ratio 0.69, below the 0.80 minimum. Check whether the model leans on colour or a proxy for it; reweight or drop the feature and retrain.';
+    m.activities.biasCheck = async () => ({
+      stage: 'bias',
+      verdict: { kind: 'fail', reason },
+      output: { judgement: null, selectionRates: {} },
+      summary: reason,
+    });
+    let served = 0;
+    m.activities.startServing = async ({ version }) => {
+      served++;
+      return { version, url: 'http://127.0.0.1:1', container: 'c' };
+    };
+    const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
+    expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'bias', reason });
+    expect(served).toBe(0);
+    expect(m.exported[0]!.map((e) => e.action).slice(-3)).toEqual([
+      'stage shadow',
+      'stage bias',
+      'release stopped',
+    ]);
+  });
+
   it('off the path, the review comes before shadow: the image runs only once approved', async () => {
     const m = mocks(validated(OFF_PATH));
     const seen: Array<{ allowPickle: boolean; reviewed: boolean }> = [];
@@ -482,9 +515,10 @@ describe('release workflow', () => {
     });
     expect(pending.pendingReview!.reasons[0]!.message).toBe(message);
     expect(result.status).toBe('released');
-    expect(m.exported[0]!.map((e) => e.action).slice(3, 7)).toEqual([
+    expect(m.exported[0]!.map((e) => e.action).slice(3, 8)).toEqual([
       'stage bind',
       'stage shadow',
+      'stage bias',
       'review requested',
       'review approved',
     ]);

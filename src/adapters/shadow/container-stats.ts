@@ -11,8 +11,9 @@ interface StatsFrame {
 function workingSetBytes(frame: StatsFrame): number | null {
   const m = frame.memory_stats;
   if (m?.usage === undefined) return null;
-  const cache = m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0;
-  return Math.max(0, m.usage - cache);
+  // As the docker CLI does: cgroup v1 names it total_inactive_file, v2 inactive_file.
+  const cache = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0;
+  return cache < m.usage ? m.usage - cache : m.usage;
 }
 
 /** Pure: the usage between the first and last frame of a window. */

@@ -136,14 +136,16 @@ export async function replay(
       for (let k = 0; k < spec.targets.length; k++) {
         const intended = t0 + (i + k / spec.targets.length) * periodMs;
         const wait = intended - performance.now();
-        // Never early: a request sent before its time would hide latency.
         if (wait > 1) await sleep(wait);
         else if (wait > 0) await new Promise((r) => setImmediate(r));
         const now = performance.now();
         if (k === 0 && i === 0) first = now;
         if (k === 0) last = now;
         if (measured) lag.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
-        inflight.push(send(k, i, intended, measured));
+        // Timers fire up to ~1 ms early and one setImmediate waits no time, so a request
+        // can leave before its slot: its latency then counts from when it left, never
+        // from a time before it was sent, which would hide latency.
+        inflight.push(send(k, i, Math.max(intended, now), measured));
       }
       if (measured && onProgress && i % Math.max(1, Math.round(spec.rate)) === 0) onProgress(i, count);
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config-loader.js';
 import { createLogger } from '../../adapters/logger.js';
+import { reportStore } from '../../adapters/report-store.js';
 import { projectPath } from '../../adapters/project.js';
 import { baseImageRef } from '../../adapters/stack/base-image.js';
 import { MissingPrerequisiteError } from '../../adapters/stack/debian.js';
@@ -89,10 +90,12 @@ export function registerDemoCommand(program: Command): void {
         return { outcome, started };
       });
       const { outcome, started } = result;
+      const report = path.join(reportStore(config).dir(started.model, started.version), 'report.html');
       process.stdout.write(
         [
           `${outcome.status} ${started.model}/${started.version}: ${outcome.reason}`,
           `  audit        npx paved audit ${started.model}/${started.version}`,
+          ...(existsSync(report) ? [`  report       ${report}`] : []),
           `  Temporal UI  ${workflowUiUrl(config, started.workflowId)}`,
           '',
         ].join('\n'),

@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { replay } from './src/adapters/shadow/replayer.js';
+const ctx = () => Object.fromEntries(readFileSync('/proc/self/status', 'utf8').split('\n').filter((l) => l.includes('ctxt')).map((l) => l.split(/:\s+/)));
+const rate = Number(process.argv[2] ?? 1000);
+const h = monitorEventLoopDelay({ resolution: 1 });
+const before = ctx(); const cpu0 = process.cpuUsage();
+h.enable();
+const r = await replay({ model: 'arrests', targets: [{ name: 't', url: 'http://127.0.0.1:45112' }], bodies: [{ inputs: [{ name: 'x', data: [1] }] }], rate, durationMs: 8000, warmupMs: 2000, timeoutMs: 5000 });
+h.disable();
+const cpu = process.cpuUsage(cpu0);
+console.log(rate, 'p50', r.targets[0]!.latency.p50, 'p99', r.targets[0]!.latency.p99, 'lag', r.sendLagP99Ms, 'ach', r.achievedRate.toFixed(1), 'eld p99/max ms', h.percentile(99) / 1e6, h.max / 1e6, 'cpu s', ((cpu.user + cpu.system) / 1e6).toFixed(2), before, ctx());

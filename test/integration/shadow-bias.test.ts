@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { loadConfig } from '../../src/adapters/config-loader.js';
+import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
+import type { ReleaseReport } from '../../src/report/release-report.js';
+import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
+import { examplePackage } from '../support/packages.js';
+import { looseLatency } from '../support/rollout-policy.js';
+
+// The shadow and bias stages for real: the worker starts the candidate (and a twin
+// of the stable version) in pinned containers, replays the package's held-out
+// sample open-loop for the policy's full window, reads Docker stats, joins the
+// predictions with colour and sex from Feast, and writes the report.
+const config = loadConfig();
+const MODEL = `gates-${randomUUID().slice(0, 6)}`;
+
+/**
+ * The platform policy as shipped, except that a rollout needs no traffic (nothing
+ * sends any here); `loose` also lifts the latency budgets, for the test whose
+ * subject is the comparison with stable, not the budget.
+ */
+function policyFile(loose: boolean): string {
+  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  if (loose) looseLatency(doc);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const env = {
+  PAVED_TASK_QUEUE: `it-shadow-${randomUUID()}`,
+  PAVED_USER: 'ci@example.com',
+  PAVED_POLICY: policyFile(false),
+};
+const looseEnv = {
+  ...env,
+  PAVED_TASK_QUEUE: `it-shadow-loose-${randomUUID()}`,
+  PAVED_POLICY: policyFile(true),
+};
+let workers: SpawnedWorker[] = [];
+beforeAll(async () => {
+  workers = await Promise.all([spawnWorker(env), spawnWorker(looseEnv)]);
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.kill()));
+});
+
+function report(model: string, version: string): ReleaseReport {
+  const file = path.join(config.home, 'reports', model, version, 'report.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as ReleaseReport;
+}
+
+describe('shadow and bias gates', () => {
+  it('examples/arrests-slow stops at shadow with exit 2 and the latency sentence', async () => {
+    const v = `slow-${randomUUID().slice(0, 6)}`;
+    const res = await paved(
+      ['release', examplePackage(() => {}, 'arrests-slow'), '--wait', '--version', v],
+      env,
+    );
+    expect(res.code, res.stderr).toBe(2);
+    expect(res.stdout).toMatch(
+      /^stopped arrests-slow\/slow-\w+: Your model is accurate \(accuracy 0\.\d\d on \d+ held-out requests\), but its p99 is \d+ ms, \d+ ms over the 200 ms budget\. Optimize it/,
+    );
+    const r = report('arrests-slow', v);
+    expect(r.shadow!.judgement.verdict).toBe('fail');
+    expect(r.shadow!.candidate.latency.p99).toBeGreaterThan(200);
+    expect(r.shadow!.candidate.resources!.cpuSeconds).toBeGreaterThan(0);
+    const html = readFileSync(path.join(config.home, 'reports', 'arrests-slow', v, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('p99 budget 200 ms');
+  });
+
+  it('examples/arrests-biased stops at bias with exit 2, naming the group and both rates', async () => {
+    const v = `biased-${randomUUID().slice(0, 6)}`;
+    const res = await paved(
+      ['release', examplePackage(() => {}, 'arrests-biased'), '--wait', '--version', v],
+      env,
+    );
+    expect(res.code, res.stderr).toBe(2);
+    expect(res.stdout).toMatch(
+      /^stopped arrests-biased\/biased-\w+: Selection rate for colour=Black is 0\.\d\d against 0\.\d\d for colour=White: demographic parity ratio 0\.\d\d, below the 0\.80 minimum\./,
+    );
+    const md = readFileSync(path.join(config.home, 'reports', 'arrests-biased', v, 'report.md'), 'utf8');
+    expect(md).toMatch(/\| colour \| Black \| \d+ \| 0\.\d{3} \|/);
+  });
+
+  it('examples/arrests passes both gates; a second release is measured against the first as stable', async () => {
+    const pkg = (steps: number[]) =>
+      examplePackage((doc) => {
+        doc.name = MODEL;
+        doc.rollout = { steps, bake: '1s' };
+      });
+    const first = await paved(['release', pkg([100]), '--wait', '--version', 'v1'], looseEnv);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/shadow: p50 [\d.]+ ms, p99 [\d.]+ ms, errors 0\/450/);
+    expect(first.stderr).toMatch(
+      /bias: colour parity ratio 0\.\d\d, sex parity ratio 0\.\d\d on 450 predictions/,
+    );
+    const r1 = report(MODEL, 'v1');
+    expect(r1.shadow!.stable).toBeNull();
+    expect(r1.sections.map((s) => s.title)).toEqual(['Bias']);
+    expect(r1.sections[0]!.markdown).toContain('| sex | Female |');
+
+    const second = await paved(['release', pkg([50, 100]), '--wait', '--version', 'v2'], looseEnv);
+    expect(second.code, second.stderr).toBe(0);
+    const r2 = report(MODEL, 'v2');
+    expect(r2.shadow!.stable!.version).toBe('v1');
+    expect(r2.shadow!.stable!.sent).toBe(450);
+    // Same model bytes, same requests: the twins agree on every label.
+    expect(r2.shadow!.agreement!.labelAgreement).toBe(1);
+    expect(r2.shadow!.judgement.rows.map((g) => g.metric)).toContain('p99 vs stable');
+    expect(r2.sections[0]!.markdown).toMatch(/\| colour \| Black \| \d+ \| 0\.\d{3} \| 0\.\d{3} \|/);
+    expect(existsSync(path.join(config.home, 'reports', MODEL, 'v2', 'predictions.jsonl'))).toBe(true);
+  });
+});
