@@ -21,6 +21,7 @@ import { judgeShadow, mergeBudgets, type ShadowJudgement } from '../domain/shado
 import {
   accuracy,
   agreement,
+  type Answer,
   costPerMillion,
   type ResourceUsage,
   type VersionMeasure,
@@ -153,10 +154,42 @@ async function stableTwin(deps: ShadowDeps, model: string) {
   }
 }
 
-function entityOf(line: TrafficLine, binding: FeatureBinding | null): string | null {
+/** The entity of each row of a request: the entity-key input's values, else the line's key for one row. */
+function entitiesOf(line: TrafficLine, binding: FeatureBinding | null, rows: number): Array<string | null> {
   const input = binding ? line.request.inputs.find((i) => i.name === binding.entityKey) : undefined;
-  const v = input?.data[0];
-  return typeof v === 'number' || typeof v === 'string' ? String(v) : line.key;
+  return Array.from({ length: rows }, (_, r) => {
+    const v = input?.data[r];
+    return typeof v === 'number' || typeof v === 'string' ? String(v) : rows === 1 ? line.key : null;
+  });
+}
+
+/**
+ * One line per predicted row: entity, held-out label (a line's label is for a
+ * one-row request), and each version's label; null where a version failed.
+ */
+function predictionLines(
+  lines: readonly TrafficLine[],
+  candidate: ReadonlyArray<Answer | null>,
+  stable: ReadonlyArray<Answer | null> | undefined,
+  binding: FeatureBinding | null,
+): string[] {
+  const out: string[] = [];
+  candidate.forEach((a, i) => {
+    const line = lines[i % lines.length]!;
+    const st = stable?.[i];
+    const rows = a?.labels.length ?? st?.labels.length ?? 1;
+    entitiesOf(line, binding, rows).forEach((entity, r) =>
+      out.push(
+        JSON.stringify({
+          entity,
+          label: rows === 1 ? (line.label ?? null) : null,
+          candidate: a?.labels[r] ?? null,
+          stable: st?.labels.length === rows ? st.labels[r] : null,
+        }),
+      ),
+    );
+  });
+  return out;
 }
 
 function measure(
@@ -206,7 +239,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           summary: traffic,
         };
       }
-      const { rate, why } = replayRate(traffic, p);
+      const { rate, why } = replayRate({ ...traffic, peakWindowMs: 10_000 }, p);
       const cpus = cpuPlan();
       const twin = await stableTwin(deps, input.model);
       const started: string[] = [];
@@ -215,6 +248,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
         image: string,
         env: Record<string, string>,
         allowPickle: boolean,
+        cpuset: string | null,
       ) => {
         const name = shadowContainerName(input.model, version);
         const port = await ephemeralPort();
@@ -225,7 +259,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           port,
           memoryMB: 1024,
           cpus: 1,
-          ...(cpus.models ? { cpuset: cpus.models } : {}),
+          ...(cpuset ? { cpuset } : {}),
           allowPickle,
           env: { ...env, PAVED_MODEL_NAME: input.model, PAVED_MODEL_VERSION: version },
           labels: { 'paved.release': `${input.model}/${input.version}`, 'paved.role': 'shadow' },
@@ -241,12 +275,13 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             input.image,
             input.binding ? { PAVED_FEATURE_BINDING: JSON.stringify(input.binding) } : {},
             input.allowPickle,
+            cpus.candidate,
           ),
         );
         const stable = twin
           ? await withHeartbeat(
               `starting stable ${twin.version}`,
-              start(twin.version, twin.image, twin.env, twin.env.PAVED_ALLOW_PICKLE === '1'),
+              start(twin.version, twin.image, twin.env, twin.env.PAVED_ALLOW_PICKLE === '1', cpus.stable),
             )
           : null;
         const watch = await watchContainers(deps.docker, started);
@@ -319,7 +354,11 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             durationMs: durationMsValue,
             warmupMs,
           },
-          pinning: { models: cpus.models, generator: result.pinned },
+          pinning: {
+            candidate: cpus.candidate,
+            stable: stable ? cpus.stable : null,
+            generator: result.pinned,
+          },
           achievedRate: result.achievedRate,
           sendLagP99Ms: result.sendLagP99Ms,
           candidate: c,
@@ -339,16 +378,12 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
         const predictions = path.join(path.dirname(saved.html), 'predictions.jsonl');
         writeFileSync(
           predictions,
-          result.targets[0]!.answers.map((a, i) => {
-            const line = traffic.lines[i % traffic.lines.length]!;
-            const st = result.targets[1]?.answers[i];
-            return JSON.stringify({
-              entity: entityOf(line, input.binding),
-              label: line.label ?? null,
-              candidate: a?.labels.length === 1 ? a.labels[0] : null,
-              stable: st?.labels.length === 1 ? st.labels[0] : null,
-            });
-          }).join('\n') + '\n',
+          predictionLines(
+            traffic.lines,
+            result.targets[0]!.answers,
+            result.targets[1]?.answers,
+            input.binding,
+          ).join('\n') + '\n',
         );
         const verdictKind = gateStageVerdict(judgement, {
           reviewOnNearMiss: p.reviewOnNearMiss,

@@ -107,7 +107,7 @@ export interface RatePolicy {
  * a package sample (no live timing) at the policy's rate. Never above maxRate.
  */
 export function replayRate(
-  sample: { live: boolean; times: readonly number[]; sampledShare?: number },
+  sample: { live: boolean; times: readonly number[]; sampledShare?: number; peakWindowMs?: number },
   policy: RatePolicy,
 ): { rate: number; why: string } {
   if (!sample.live) {
@@ -122,7 +122,9 @@ export function replayRate(
   }
   // A capture keeps a share of requests; the live peak is the recorded one scaled back up.
   const share = sample.sampledShare ?? 1;
-  const recorded = peakRate(sample.times);
+  // A sparse sample (5 % kept) counted per second overstates the peak: one second
+  // with two kept requests reads as 40/s. A longer window smooths that out.
+  const recorded = peakRate(sample.times, sample.peakWindowMs ?? 1000);
   const peak = recorded / share;
   const wanted = peak * policy.headroom;
   const rate = Math.max(1, Math.min(wanted, policy.maxRate));

@@ -57,7 +57,7 @@ export function biasSection(input: BiasSectionInput): RenderedSection {
   const intro =
     `Predictions of candidate ${input.candidate.version}` +
     (input.stable ? ` and stable ${input.stable.version}` : '') +
-    ` on ${input.candidate.metrics.rows} replayed requests, joined with the sensitive attributes from ${input.source}` +
+    ` on ${input.candidate.metrics.rows} replayed rows, joined with the sensitive attributes from ${input.source}` +
     (input.candidate.metrics.labelled
       ? '; true labels from the held-out sample.'
       : '; no labels (TPR/FPR not measured).');

@@ -15,7 +15,8 @@ export interface ShadowSection {
     durationMs: number;
     warmupMs: number;
   };
-  pinning: { models: string | null; generator: string | null };
+  /** CPUs each side ran on (null: not pinned). */
+  pinning: { candidate: string | null; stable: string | null; generator: string | null };
   achievedRate: number;
   sendLagP99Ms: number;
   candidate: VersionMeasure;
@@ -79,6 +80,17 @@ function versionRows(c: VersionMeasure, s: VersionMeasure | null): string[][] {
   ];
 }
 
+function pinningText(p: ShadowSection['pinning']): string {
+  if (!p.candidate) return 'One CPU: models and load generator were not pinned apart.';
+  const models =
+    p.stable === null
+      ? `Candidate on CPU ${p.candidate}`
+      : p.stable === p.candidate
+        ? `Candidate and stable share CPU ${p.candidate} (two CPUs here: they compete for it)`
+        : `Candidate on CPU ${p.candidate}, stable on CPU ${p.stable}`;
+  return `${models}; load generator on CPU ${p.generator ?? 'any (taskset missing)'}.`;
+}
+
 function headline(r: ReleaseReport): string {
   const j = r.shadow?.judgement;
   if (!j) return 'No shadow measurement.';
@@ -101,9 +113,7 @@ export function renderMarkdown(r: ReleaseReport): string {
       `Replayed ${s.traffic.requests} requests from the ${s.traffic.source} (\`${s.traffic.file}\`) at ${f1(s.traffic.rate)}/s per version ` +
         `(${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up, ` +
         `${compared}. Latency counts from each request's intended send time.`,
-      s.pinning.models
-        ? `Models pinned to CPU ${s.pinning.models}, load generator to CPU ${s.pinning.generator}.`
-        : 'One CPU: models and load generator were not pinned apart.',
+      pinningText(s.pinning),
       '',
       '| gate | measured | limit | status |',
       '|---|---|---|---|',
@@ -190,9 +200,7 @@ export function renderHtml(r: ReleaseReport): string {
       )}</p>`,
       `<p class="meta">${escapeXml(
         `Replayed ${s.traffic.requests} requests from the ${s.traffic.source} (${s.traffic.file}) at ${f1(s.traffic.rate)}/s per version (${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s, generator lag p99 ${f1(s.sendLagP99Ms)} ms) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up; ${s.stable ? 'candidate and stable interleaved' : 'candidate alone'}; latency from the intended send time. ` +
-          (s.pinning.models
-            ? `Models on CPU ${s.pinning.models}, load generator on CPU ${s.pinning.generator}.`
-            : 'One CPU: not pinned apart.'),
+          pinningText(s.pinning),
       )}</p>`,
     );
   }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { projectPath } from '../../src/adapters/project.js';
+import { looseLatencyPolicy } from '../support/rollout-policy.js';
 import { paved } from '../support/cli.js';
 import { freePort } from '../support/free-port.js';
 
@@ -54,7 +55,10 @@ describe('paved smoke', () => {
 
 describe('paved demo', () => {
   it('releases examples/arrests, ends with exit 0 and the UI link, then serves it by entity key', async () => {
-    const res = await paved(['demo']);
+    // The demo's whole path with the shipped policy, except latency budgets: this
+    // test shares the machine with the other suites' containers and traffic.
+    // test/integration/shadow-bias.test.ts holds the real budgets.
+    const res = await paved(['demo'], { PAVED_POLICY: looseLatencyPolicy() });
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(
       /^released arrests\/[0-9a-f]{12}: passed validate, containerize, bind, shadow, bias, rollout/m,
@@ -62,6 +66,7 @@ describe('paved demo', () => {
     expect(res.stdout).toMatch(
       /Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/release%2Farrests%2F[0-9a-f]{12}/,
     );
+    expect(res.stdout).toMatch(/^ {2}report {7}\/\S+\/reports\/arrests\/[0-9a-f]{12}\/report\.html$/m);
     expect(res.stdout).toContain(
       'served by person_id from feature service arrests_model (http://127.0.0.1:6566):',
     );

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/adapters/config-loader.js';
+import { gatewayUrl } from '../../src/adapters/gateway-admin.js';
 import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
+import { projectPath } from '../../src/adapters/project.js';
+import { startTraffic } from '../../src/cli/traffic.js';
 import type { ReleaseReport } from '../../src/report/release-report.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
@@ -17,6 +21,7 @@ import { looseLatency } from '../support/rollout-policy.js';
 // predictions with colour and sex from Feast, and writes the report.
 const config = loadConfig();
 const MODEL = `gates-${randomUUID().slice(0, 6)}`;
+const ENTITIES = readFileSync(projectPath('examples', 'arrests', 'sample-request-entities.json'), 'utf8');
 
 /**
  * The platform policy as shipped, except that a rollout needs no traffic (nothing
@@ -26,7 +31,11 @@ const MODEL = `gates-${randomUUID().slice(0, 6)}`;
 function policyFile(loose: boolean): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
-  if (loose) looseLatency(doc);
+  if (loose) {
+    looseLatency(doc);
+    // Enough live traffic to replay after half a minute of test traffic (5 % is kept).
+    doc.shadow = { ...doc.shadow, minCaptured: 10 };
+  }
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
   return file;
@@ -106,15 +115,33 @@ describe('shadow and bias gates', () => {
     expect(r1.sections.map((s) => s.title)).toEqual(['Bias']);
     expect(r1.sections[0]!.markdown).toContain('| sex | Female |');
 
+    // Live traffic to v1 through the gateway, sampled by its capture, is what v2 is measured on.
+    const captured = path.join(config.home, 'gateway', 'capture', `${MODEL}.jsonl`);
+    // About 10 requests a second: the replay runs at that peak × 1.5 for candidate
+    // and stable, which share one core on a two-CPU machine.
+    const traffic = startTraffic(gatewayUrl(config), MODEL, ENTITIES, { workers: 1, pauseMs: 100 });
+    try {
+      const lines = () => (existsSync(captured) ? readFileSync(captured, 'utf8').split('\n').length - 2 : 0);
+      for (let i = 0; i < 1200 && lines() < 10; i++) await sleep(100);
+    } finally {
+      await traffic.stop();
+    }
     const second = await paved(['release', pkg([50, 100]), '--wait', '--version', 'v2'], looseEnv);
     expect(second.code, second.stderr).toBe(0);
     const r2 = report(MODEL, 'v2');
     expect(r2.shadow!.stable!.version).toBe('v1');
-    expect(r2.shadow!.stable!.sent).toBe(450);
-    // Same model bytes, same requests: the twins agree on every label.
+    expect(r2.shadow!.traffic.source).toBe('live capture');
+    expect(r2.shadow!.traffic.rateWhy).toMatch(
+      /^live peak [\d.]+\/s \([\d.]+\/s recorded at 5 % sampling\) × headroom 1.5/,
+    );
+    expect(r2.shadow!.stable!.sent).toBe(r2.shadow!.candidate.sent);
+    // Same model bytes, same requests: the twins agree on every label. Captured
+    // requests carry no labels, so the bias gate measures selection rates only.
     expect(r2.shadow!.agreement!.labelAgreement).toBe(1);
     expect(r2.shadow!.judgement.rows.map((g) => g.metric)).toContain('p99 vs stable');
-    expect(r2.sections[0]!.markdown).toMatch(/\| colour \| Black \| \d+ \| 0\.\d{3} \| 0\.\d{3} \|/);
+    expect(r2.sections[0]!.markdown).toMatch(
+      /\| colour \| Black \| \d+( \(not gated\))? \| [01]\.\d{3} \| [01]\.\d{3} \|/,
+    );
     expect(existsSync(path.join(config.home, 'reports', MODEL, 'v2', 'predictions.jsonl'))).toBe(true);
   });
 });

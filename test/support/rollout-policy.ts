@@ -40,3 +40,15 @@ export function noTrafficPolicy(): string {
   writeFileSync(written, stringify(doc));
   return written;
 }
+
+let loose: string | undefined;
+
+/** The platform policy as shipped, with latency budgets out of reach (see looseLatency). */
+export function looseLatencyPolicy(): string {
+  if (loose) return loose;
+  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  looseLatency(doc);
+  loose = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
+  writeFileSync(loose, stringify(doc));
+  return loose;
+}

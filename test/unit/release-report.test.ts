@@ -63,7 +63,7 @@ function shadow(o: Partial<ShadowSection> = {}): ShadowSection {
       durationMs: 30_000,
       warmupMs: 3000,
     },
-    pinning: { models: '1', generator: '0' },
+    pinning: { candidate: '1', stable: '1', generator: '0' },
     achievedRate: 9.98,
     sendLagP99Ms: 0.42,
     candidate: measure(),
@@ -146,7 +146,9 @@ describe('renderMarkdown', () => {
         '(policy rate 10/s (no live traffic recorded yet); achieved 10.0/s) for 30 s after 3 s of warm-up, ' +
         "candidate and stable 1 interleaved. Latency counts from each request's intended send time.",
     );
-    expect(md).toContain('Models pinned to CPU 1, load generator to CPU 0.');
+    expect(md).toContain(
+      'Candidate and stable share CPU 1 (two CPUs here: they compete for it); load generator on CPU 0.',
+    );
     expect(md).toContain(
       'Agreement with stable on 300 predictions: same label 95.0 %, mean absolute score difference 0.0123.',
     );
@@ -158,7 +160,7 @@ describe('renderMarkdown', () => {
         shadow: shadow({
           stable: null,
           agreement: null,
-          pinning: { models: null, generator: null },
+          pinning: { candidate: null, stable: null, generator: null },
           candidate: measure({ resources: null, costPerMillionUsd: null, accuracy: null }),
         }),
       }),
@@ -262,7 +264,7 @@ describe('renderHtml', () => {
       'Replayed 300 requests from the package sample (traffic-sample.jsonl) at 10.0/s per version ' +
         '(policy rate 10/s (no live traffic recorded yet); achieved 10.0/s, generator lag p99 0.4 ms) ' +
         'for 30 s after 3 s of warm-up; candidate and stable interleaved; latency from the intended send time. ' +
-        'Models on CPU 1, load generator on CPU 0.',
+        'Candidate and stable share CPU 1 (two CPUs here: they compete for it); load generator on CPU 0.',
     );
     expect(html).toContain(
       'Agreement with stable on 300 predictions: same label 95.0 %, mean absolute score difference 0.0123.',

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cpuPlan } from '../../src/adapters/shadow/replay-process.js';
 import { replay } from '../../src/adapters/shadow/replayer.js';
 
 const ANSWER = JSON.stringify({
@@ -80,5 +81,14 @@ describe('replay (open loop, loopback)', () => {
     expect(s!.answers.every((a) => a === null)).toBe(true);
     expect(r.achievedRate).toBeGreaterThan(45);
     expect(r.achievedRate).toBeLessThan(55);
+  });
+});
+
+describe('cpuPlan', () => {
+  it('gives each model its own core when there are three, and pins nothing on one', () => {
+    expect(cpuPlan(1)).toEqual({ candidate: null, stable: null, generator: null });
+    expect(cpuPlan(2)).toEqual({ candidate: '1', stable: '1', generator: '0' });
+    expect(cpuPlan(3)).toEqual({ candidate: '2', stable: '1', generator: '0' });
+    expect(cpuPlan(8)).toEqual({ candidate: '7', stable: '6', generator: '0-5' });
   });
 });

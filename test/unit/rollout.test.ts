@@ -4,6 +4,8 @@ import {
   DEFAULT_LIMITS,
   judgeWindow,
   routeToCanary,
+  servingContainerName,
+  shadowContainerName,
   stickyBucket,
   type WindowStats,
 } from '../../src/domain/rollout.js';
@@ -107,5 +109,14 @@ describe('sticky assignment', () => {
       (k) => stickyBucket('arrests', k) < 500 && stickyBucket('churn', k) < 500,
     ).length;
     expect(same / keys.length).toBeLessThan(0.01); // independent: about 5 % × 5 %
+  });
+});
+
+describe('container names', () => {
+  it('never give a shadow container the name of a serving one, or of another release', () => {
+    // Model "shadow-a" serving v1 used to share a name with model "a"'s shadow of v1.
+    expect(shadowContainerName('a', 'v1')).not.toBe(servingContainerName('shadow-a', 'v1'));
+    expect(shadowContainerName('a-b', 'c')).not.toBe(shadowContainerName('a', 'b-c'));
+    expect(shadowContainerName('arrests', 'v1.2_rc')).toBe('paved_shadow.arrests.v1.2_rc');
   });
 });

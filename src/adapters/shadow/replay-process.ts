@@ -7,17 +7,23 @@ import { commandExists } from '../stack/exec.js';
 import type { ReplayResult, ReplaySpec } from './replayer.js';
 
 /**
- * Which CPUs the measured containers get and which the load generator gets. With
- * two or more, the models share the last CPU and the generator runs on the others,
- * so neither steals the other's time; with one, nothing is pinned (and the report
- * says so).
+ * Which CPUs each side gets. With three or more, candidate and stable each get a
+ * core of their own and the generator the rest, so none steals from another. With
+ * two, both models share the second (they compete for it, and the report says so)
+ * and the generator runs on the first. With one, nothing is pinned.
  */
 export function cpuPlan(cpus = os.availableParallelism()): {
-  models: string | null;
+  candidate: string | null;
+  stable: string | null;
   generator: string | null;
 } {
-  if (cpus < 2) return { models: null, generator: null };
-  return { models: String(cpus - 1), generator: cpus === 2 ? '0' : `0-${cpus - 2}` };
+  if (cpus < 2) return { candidate: null, stable: null, generator: null };
+  if (cpus === 2) return { candidate: '1', stable: '1', generator: '0' };
+  return {
+    candidate: String(cpus - 1),
+    stable: String(cpus - 2),
+    generator: cpus === 3 ? '0' : `0-${cpus - 3}`,
+  };
 }
 
 /**
