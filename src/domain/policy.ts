@@ -54,7 +54,7 @@ export const PolicySchema = z.strictObject({
       rate: z.number().positive().default(10),
       /** Live traffic is replayed at its recorded peak times this. */
       headroom: z.number().min(1).default(1.5),
-      maxRate: z.number().positive().default(200),
+      maxRate: z.number().positive().default(50),
       duration: durationSchema.default('45s'),
       warmup: durationSchema.default('3s'),
       /** A request not answered in this time counts as an error (and as this long). */

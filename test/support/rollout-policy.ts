@@ -23,7 +23,9 @@ export function looseLatency(doc: Record<string, Record<string, unknown>>): void
  */
 export function quickShadow(doc: Record<string, Record<string, unknown>>): void {
   looseLatency(doc);
-  doc.shadow = { ...doc.shadow, duration: '4s', warmup: '1s' };
+  // The package's sample, never the capture of these tests' own heavy traffic:
+  // replaying live traffic is test/integration/shadow-bias.test.ts's subject.
+  doc.shadow = { ...doc.shadow, duration: '4s', warmup: '1s', minCaptured: 1_000_000_000 };
 }
 
 /**

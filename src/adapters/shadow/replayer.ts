@@ -67,7 +67,15 @@ export async function replay(
   const bodies = spec.bodies.map((b) => JSON.stringify(b));
   const path = `/v2/models/${encodeURIComponent(spec.model)}/infer`;
   const pools = spec.targets.map(
-    (t) => new Pool(t.url, { connections: spec.connections ?? 64, pipelining: 1, keepAliveTimeout: 30_000 }),
+    // undici's connect, header and body timeouts bound each request: a per-request
+    // AbortSignal timer would cost the generator garbage and GC pauses at high rates.
+    (t) =>
+      new Pool(t.url, {
+        connections: spec.connections ?? 64,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: spec.timeoutMs },
+      }),
   );
   const histograms = spec.targets.map(() => hdr.build({ numberOfSignificantValueDigits: 3 }));
   const lag = hdr.build({ numberOfSignificantValueDigits: 2 });
@@ -93,7 +101,6 @@ export async function replay(
         body: bodies[slot % bodies.length]!,
         headersTimeout: spec.timeoutMs,
         bodyTimeout: spec.timeoutMs,
-        signal: AbortSignal.timeout(spec.timeoutMs),
       });
       status = String(res.statusCode);
       const text = await res.body.text();
