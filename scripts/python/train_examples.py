@@ -258,11 +258,11 @@ def main() -> None:
     write_request(pickle_dir / "sample-request.json", sample_request(X_test, "arrests-pickle-sample-1"))
     write_traffic(pickle_dir / "traffic-sample.jsonl", ids_test, y_test)
 
-    # Genuinely too slow, not sleeping: 300 trees walked one by one for every row,
+    # Genuinely too slow, not sleeping: 400 trees walked one by one for every row,
     # twice per request (label and probability). About as accurate as the logistic
     # regression, and several times over the latency budget at the replay rate.
     slow = RandomForestClassifier(
-        n_estimators=300, max_leaf_nodes=32, class_weight="balanced", random_state=SEED, n_jobs=1
+        n_estimators=400, max_leaf_nodes=32, class_weight="balanced", random_state=SEED, n_jobs=1
     ).fit(X_train, y_train)
     slow_dir = ROOT / "examples" / "arrests-slow"
     slow_dir.mkdir(parents=True, exist_ok=True)
@@ -270,7 +270,7 @@ def main() -> None:
     (slow_dir / "paved.yaml").write_text(manifest(
         "arrests-slow", "model.skops",
         [f"scikit-learn=={pinned('scikit-learn')}", f"skops=={pinned('skops')}"],
-        "a 300-tree random forest: accurate, and too slow for the 200 ms p99 budget",
+        "a 400-tree random forest: accurate, and too slow for the 200 ms p99 budget",
     ))
     write_request(slow_dir / "sample-request-entities.json", entity_request(ids_test, "arrests-slow-entities-1"))
     write_traffic(slow_dir / "traffic-sample.jsonl", ids_test, y_test)

@@ -54,11 +54,13 @@ describe('worker crash while a release waits for review', () => {
       'stage bind',
       'review requested',
       'review approved',
+      'stage shadow',
+      'stage bias',
       'rollout step 100 %',
       'stage rollout',
       'release released',
     ]);
-    expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 });
 

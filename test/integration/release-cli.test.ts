@@ -146,6 +146,8 @@ describe('a review round-trip from two processes', () => {
       'review-pending',
       'stage',
       'stage',
+      'stage',
+      'stage',
       'done',
     ]);
     expect(events.at(-1)!.outcome!.status).toBe('released');
@@ -159,6 +161,8 @@ describe('a review round-trip from two processes', () => {
       'stage bind',
       'review requested',
       'review approved',
+      'stage shadow',
+      'stage bias',
       'rollout step 100 %',
       'stage rollout',
       'release released',

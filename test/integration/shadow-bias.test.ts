@@ -82,7 +82,7 @@ describe('shadow and bias gates', () => {
     const html = readFileSync(path.join(config.home, 'reports', 'arrests-slow', v, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('p99 budget 200 ms');
-  });
+  }, 400_000);
 
   it('examples/arrests-biased stops at bias with exit 2, naming the group and both rates', async () => {
     const v = `biased-${randomUUID().slice(0, 6)}`;
@@ -96,7 +96,7 @@ describe('shadow and bias gates', () => {
     );
     const md = readFileSync(path.join(config.home, 'reports', 'arrests-biased', v, 'report.md'), 'utf8');
     expect(md).toMatch(/\| colour \| Black \| \d+ \| 0\.\d{3} \|/);
-  });
+  }, 400_000);
 
   it('examples/arrests passes both gates; a second release is measured against the first as stable', async () => {
     const pkg = (steps: number[]) =>
@@ -143,5 +143,5 @@ describe('shadow and bias gates', () => {
       /\| colour \| Black \| \d+( \(not gated\))? \| [01]\.\d{3} \| [01]\.\d{3} \|/,
     );
     expect(existsSync(path.join(config.home, 'reports', MODEL, 'v2', 'predictions.jsonl'))).toBe(true);
-  });
+  }, 900_000);
 });
