@@ -213,17 +213,18 @@ describe('progressive rollout behind the gateway', () => {
   it('a second release of the model waits for the first rollout to end, and says so', async () => {
     const traffic = startTraffic(gatewayUrl(config), MODEL, BODY, { workers: 4, pauseMs: 10 });
     try {
-      // The first bakes long enough for the second to get through its earlier stages.
+      // The first bakes long enough for the second to get through its earlier stages
+      // (build, bind, a shadow window with two model containers, bias) on a busy CI machine.
       const slow = examplePackage((doc) => {
         doc.name = MODEL;
-        doc.rollout = { steps: [25, 100], bake: '15s' };
+        doc.rollout = { steps: [25, 100], bake: '60s' };
       });
       const a = pavedBackground(['release', slow, '--wait', '--version', 'q1'], env);
       // 25 % after an earlier stable, 100 % when q1 is the model's first release
       for (let i = 0; i < 600 && (await admin.route(MODEL))?.canary?.version !== 'q1'; i++) await sleep(100);
       const b = pavedBackground(['release', TWO_STEPS, '--wait', '--version', 'q2'], env);
       let waiting = '';
-      for (let i = 0; i < 60 && !waiting.includes('waiting for'); i++) {
+      for (let i = 0; i < 300 && !waiting.includes('waiting for'); i++) {
         waiting = (await paved(['status', `${MODEL}/q2`], env)).stdout;
         await sleep(200);
       }
