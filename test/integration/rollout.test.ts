@@ -248,7 +248,8 @@ describe('progressive rollout behind the gateway', () => {
   it('pause holds the weight, resume continues, abort rolls back, each in the audit', async () => {
     const threeSteps = examplePackage((doc) => {
       doc.name = MODEL;
-      doc.rollout = { steps: [25, 50, 100], bake: '3s' };
+      // Long enough that the pause (a CLI process on a busy machine) lands within the 25 % step.
+      doc.rollout = { steps: [25, 50, 100], bake: '10s' };
     });
     const res = await releaseWithTraffic(threeSteps, 'v4', async () => {
       await untilWeight('v4', 25);
