@@ -256,7 +256,7 @@ describe('progressive rollout behind the gateway', () => {
       expect(
         (await paved(['pause', `${MODEL}/v4`, '--as', 'ops@example.com', '-m', 'incident'], env)).code,
       ).toBe(0);
-      await sleep(8000); // more than two windows
+      await sleep(15_000); // more than a whole window
       expect((await admin.route(MODEL))!.canary).toMatchObject({ version: 'v4', weight: 25 });
       expect((await paved(['resume', `${MODEL}/v4`, '--as', 'ops@example.com'], env)).code).toBe(0);
       await untilWeight('v4', 50);
