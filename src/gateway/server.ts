@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import replyFrom from '@fastify/reply-from';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -21,6 +22,9 @@ export interface GatewayOptions {
   /** Identifies the code this gateway runs; `paved stack up` restarts one whose build is stale. */
   build?: string;
 }
+
+/** Answers up to this size are read whole before they are sent on (see sendAnswer). */
+const BUFFER_ANSWERS_UP_TO = 64 * 1024;
 
 interface Target {
   model: string;
@@ -80,13 +84,36 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   await app.register(replyFrom, { undici: { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 } });
 
-  app.addHook('onResponse', async (req, reply) => {
+  // prom-client hashes the label object on every call; a request only needs the
+  // children of its own version, looked up once per model/version/role/code.
+  const children = new Map<
+    string,
+    { count: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels> }
+  >();
+  const metricsFor = (t: Target, code: number) => {
+    const id = `${t.model}\0${t.version}\0${t.role}\0${code}`;
+    let c = children.get(id);
+    if (!c) {
+      c = {
+        count: requests.labels(t.model, t.version, t.role, String(code)),
+        latency: latency.labels(t.model, t.version, t.role),
+      };
+      children.set(id, c);
+    }
+    return c;
+  };
+
+  // Callback style, not async: a promise per request is measurable at full load.
+  app.addHook('onResponse', (req, reply, done) => {
     const t = req.pavedTarget;
-    if (!t) return;
-    const ms = reply.elapsedTime;
-    stats.record(`${t.model}/${t.version}`, ms, reply.statusCode >= 500);
-    requests.inc({ model: t.model, version: t.version, role: t.role, code: String(reply.statusCode) });
-    latency.observe({ model: t.model, version: t.version, role: t.role }, ms / 1000);
+    if (t) {
+      const ms = reply.elapsedTime;
+      stats.record(`${t.model}/${t.version}`, ms, reply.statusCode >= 500);
+      const m = metricsFor(t, reply.statusCode);
+      m.count.inc();
+      m.latency.observe(ms / 1000);
+    }
+    done();
   });
 
   const mirror = (shadow: Backend, req: FastifyRequest) => {
@@ -98,6 +125,29 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
     })
       .then((r) => r.body.dump())
       .catch(() => undefined);
+  };
+
+  // A model's answer is small: read whole, it goes out with a content-length in one
+  // write, cheaper than piping undici's body stream through the reply. A larger one
+  // (or one without a length) still streams.
+  // reply-from's types give the upstream answer as a server response; at run time it is
+  // undici's { statusCode, headers, stream }.
+  const sendAnswer: NonNullable<NonNullable<Parameters<FastifyReply['from']>[1]>['onResponse']> = (
+    _req,
+    reply,
+    raw,
+  ) => {
+    const res = raw as unknown as {
+      stream: Readable & { arrayBuffer(): Promise<ArrayBuffer> };
+      headers: Record<string, unknown>;
+    };
+    const body = res.stream;
+    const length = Number(res.headers['content-length']);
+    if (!(length >= 0 && length <= BUFFER_ANSWERS_UP_TO)) return void reply.send(body);
+    body.arrayBuffer().then(
+      (bytes) => void reply.send(Buffer.from(bytes)),
+      (err: Error) => void reply.send(err),
+    );
   };
 
   const forward = async (req: FastifyRequest<{ Params: { model: string } }>, reply: FastifyReply) => {
@@ -130,6 +180,7 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
         : {};
     return reply.from(`${backend.url}${req.url}`, {
       ...body,
+      onResponse: sendAnswer,
       onError: (rep, { error }) => {
         v2Error(rep as FastifyReply, 502, `${model}/${backend.version} did not answer: ${error.message}`);
       },

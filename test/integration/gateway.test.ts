@@ -193,6 +193,52 @@ describe('routing', () => {
     );
   });
 
+  it('passes answers on whole: small ones with a length, large or unsized ones streamed', async () => {
+    // Answers up to 64 KiB with a content-length are read whole before they go on;
+    // anything else streams. Both must arrive byte for byte, with their headers.
+    const big = 'x'.repeat(300 * 1024);
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('x-model-header', 'kept');
+        const answer = JSON.stringify({ model_name: 'sized', model_version: 'v1', pad: req.url });
+        if (req.url!.includes('chunked')) {
+          // No content-length: written in pieces, as a streaming server would.
+          res.write('{"model_name":"chunked","pad":"');
+          setTimeout(() => res.end(`${big}"}`), 5);
+        } else res.end(answer);
+      });
+    });
+    const p = await freePort();
+    await new Promise<void>((r) => server.listen(p, '127.0.0.1', r));
+    backends.push(server);
+    const url = `http://127.0.0.1:${p}`;
+    await admin.setRoute('sized', { stable: { version: 'v1', url } });
+    await admin.setRoute('chunked', { stable: { version: 'v1', url } });
+
+    const sized = await request(`http://127.0.0.1:${port}/v2/models/sized/infer`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(sized.statusCode).toBe(200);
+    expect(sized.headers['x-model-header']).toBe('kept');
+    expect(sized.headers['content-length']).toBeDefined();
+    expect(await sized.body.json()).toEqual({
+      model_name: 'sized',
+      model_version: 'v1',
+      pad: '/v2/models/sized/infer',
+    });
+
+    const chunked = await request(`http://127.0.0.1:${port}/v2/models/chunked/infer`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(chunked.statusCode).toBe(200);
+    expect(chunked.headers['x-model-header']).toBe('kept');
+    expect(await chunked.body.json()).toEqual({ model_name: 'chunked', pad: big });
+  });
+
   it('captures sampled requests per model as JSONL with relative times and keys, bounded on disk', async () => {
     const capPort = await freePort();
     const capDir = path.join(dir, 'capture');
