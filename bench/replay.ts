@@ -1,10 +1,13 @@
 // The shadow stage's replay harness against a reference load generator, on loopback.
 //  1. Accuracy: at each rate in BENCH_RATES, the harness (`paved replay --json` in its
-//     own process, pinned with taskset exactly as the shadow stage runs it) and
-//     autocannon -R (pinned to the same CPU) take turns against the same target for
-//     BENCH_ROUNDS rounds each; the table gives the medians over rounds of achieved /
-//     requested rate, p50 and p99 side by side, and the p99 ratio harness / autocannon.
+//     own process, pinned with taskset exactly as the shadow stage runs it), hey -q
+//     (Debian) and autocannon -R, each pinned to the same CPU, take turns against the
+//     same target for BENCH_ROUNDS rounds each; the table gives the medians over rounds
+//     of achieved / requested rate, p50 and p99 side by side, and the p99 ratios.
 //     Goal (issue 8): rate within 2 %, p99 within 10 % of the reference tool.
+//     hey is the closer reference: one worker paces its requests evenly, as the
+//     harness does, and its CSV gives every latency to 0.1 ms; autocannon sends in
+//     bursts (below) and keeps whole milliseconds.
 //  2. Ceiling: the harness alone on one CPU, the rate stepped up (BENCH_STEPS): the
 //     highest rate it sustains (achieved / requested >= 0.98, no backlog: p50 within
 //     5 ms of the service time, and generator lag p99 <= 5 ms), and the highest without
@@ -25,14 +28,16 @@
 //    the harness's p99 truncated the same way;
 //  - its coordinated-omission correction assumes a 1 ms interval (ceil(1/rate)) whatever
 //    the rate, adding made-up samples below each real one, so it runs with -C (off).
-// Run: npx tsx bench/replay.ts   (autocannon from devDependencies, else npx --yes autocannon@9.0.0)
+// Run: npx tsx bench/replay.ts   (autocannon from devDependencies, else npx --yes autocannon@9.0.0;
+//      as root the first time: installs hey)
 // Env: BENCH_RATES=250,1000 BENCH_ROUNDS=3 BENCH_SECONDS=8 BENCH_SERVICE_MS=2
-//      BENCH_STEPS=500,1000,2000,3000,4000,8000 BENCH_AC_CONNECTIONS (default from rate x service time)
+//      BENCH_STEPS=500,1000,2000,4000,8000,12000,16000 BENCH_AC_CONNECTIONS (default from rate x service time)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPlan, replayInProcess } from '../src/adapters/shadow/replay-process.js';
 import type { ReplayResult } from '../src/adapters/shadow/replayer.js';
+import { ensureDebianPackages } from '../src/adapters/stack/debian.js';
 import { commandExists } from '../src/adapters/stack/exec.js';
 import { ephemeralPort as freePort, isListening } from '../src/adapters/stack/ports.js';
 
@@ -42,7 +47,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = 2;
 const SERVICE_MS = Number(process.env.BENCH_SERVICE_MS ?? 2);
-const STEPS = list(process.env.BENCH_STEPS, [500, 1000, 2000, 3000, 4000, 8000]);
+const STEPS = list(process.env.BENCH_STEPS, [500, 1000, 2000, 4000, 8000, 12000, 16000]);
 const STEP_SECONDS = 5;
 const MAX_LAG_MS = 5;
 const STEP_TRIES = 3;
@@ -163,6 +168,40 @@ async function autocannon(
 }
 
 /**
+ * One hey run at `rate` (Debian's Go load generator): `workers` each paced by a ticker
+ * at rate / workers, so at one worker the requests are evenly spaced like the
+ * harness's. Its CSV has every request's time at 0.1 ms resolution, so the
+ * percentiles here are exact to that. A 2 s run first warms the target, unmeasured.
+ */
+async function hey(url: string, rate: number, cpus: string | null): Promise<Side> {
+  // One worker while a request fits well inside the interval; more at higher rates,
+  // since a worker whose request is still out skips its tick (a closed loop).
+  const workers = Math.max(1, Math.ceil(rate / 250));
+  const base = [
+    ...['-c', String(workers), '-q', String(rate / workers), '-t', '5'],
+    ...['-m', 'POST', '-T', 'application/json', '-d', JSON.stringify(BODY)],
+  ];
+  const target = `${url}/v2/models/${MODEL}/infer`;
+  await output(...(await pinned(cpus, 'hey', ['-z', `${WARMUP_SECONDS}s`, ...base, target])));
+  const csv = await output(
+    ...(await pinned(cpus, 'hey', ['-z', `${SECONDS}s`, ...base, '-o', 'csv', target])),
+  );
+  const rows = csv
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(','));
+  const ms = rows.map((r) => Number(r[0]) * 1000).sort((a, b) => a - b);
+  const at = (p: number) => ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)]!;
+  return {
+    ratio: rows.length / SECONDS / rate,
+    p50: at(50),
+    p99: at(99),
+    errors: rows.filter((r) => r[6] !== '200').length,
+  };
+}
+
+/**
  * How late a process that does nothing but sleep 1 ms at a time wakes up on `cpus`, over
  * 2 s (p99, ms): the floor that other load on the machine puts under any generator that
  * counts latency from an intended send time. Near 1 ms on an idle machine.
@@ -197,6 +236,7 @@ const mid = (sides: Side[]): Side => ({
 const n = (v: number, digits: number, width: number) => v.toFixed(digits).padStart(width);
 
 async function main(): Promise<void> {
+  await ensureDebianPackages([{ pkg: 'hey', provides: '/usr/bin/hey' }], 'the replay benchmark');
   const plan = cpuPlan();
   const oneCpu = plan.generator?.split(/[-,]/)[0] ?? null;
   const port = await freePort();
@@ -221,51 +261,58 @@ async function main(): Promise<void> {
     `target: ${SERVICE_MS} ms service time on CPU ${plan.candidate ?? '(unpinned)'}; generators on CPU ${plan.generator ?? '(unpinned)'}; ` +
       `${ROUNDS} rounds of ${SECONDS} s (+${WARMUP_SECONDS} s warm-up) per side and rate\n`,
   );
-  const rows: Array<{ rate: number; h: Side; ac: Side; noise: number }> = [];
+  const rows: Array<{ rate: number; h: Side; ac: Side; hey: Side; noise: number }> = [];
   for (const rate of RATES) {
     const hs: Side[] = [];
     const acs: Side[] = [];
+    const heys: Side[] = [];
     const noises: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       noises.push(await noise(plan.generator));
-      // Alternate who goes first, so a drift in the machine's load favours neither.
-      const order = round % 2 === 0 ? ['h', 'ac'] : ['ac', 'h'];
+      // Rotate who goes first, so a drift in the machine's load favours no one.
+      const order = ['h', 'ac', 'hey'].map((_, i, all) => all[(i + round) % all.length]!);
       for (const who of order) {
         if (who === 'h') hs.push(await harness(url, rate, SECONDS, plan.generator));
+        else if (who === 'hey') heys.push(await hey(url, rate, plan.generator));
         else {
           const ac = await autocannon(url, rate, plan.generator);
           acs.push({ ...ac, ratio: ac.achieved / rate });
         }
       }
-      const [h, ac] = [hs.at(-1)!, acs.at(-1)!];
+      const [h, ac, he] = [hs.at(-1)!, acs.at(-1)!, heys.at(-1)!];
       console.log(
         `  ${rate}/s round ${round + 1}: harness p50 ${h.p50.toFixed(2)} p99 ${h.p99.toFixed(2)} lag p99 ${h.lagP99!.toFixed(2)} ms, ` +
-          `rate ${h.ratio.toFixed(3)}; autocannon p50 ${ac.p50} p99 ${ac.p99} ms, rate ${ac.ratio.toFixed(3)}; ` +
-          `CPU noise p99 ${noises.at(-1)!.toFixed(2)} ms`,
+          `rate ${h.ratio.toFixed(3)}; hey p50 ${he.p50.toFixed(1)} p99 ${he.p99.toFixed(1)} ms, rate ${he.ratio.toFixed(3)}; ` +
+          `autocannon p50 ${ac.p50} p99 ${ac.p99} ms, rate ${ac.ratio.toFixed(3)}; CPU noise p99 ${noises.at(-1)!.toFixed(2)} ms`,
       );
     }
-    rows.push({ rate, h: mid(hs), ac: mid(acs), noise: median(noises) });
+    rows.push({ rate, h: mid(hs), ac: mid(acs), hey: mid(heys), noise: median(noises) });
   }
 
-  console.log(`\nmedians over ${ROUNDS} rounds (autocannon's latencies are whole ms)`);
   console.log(
-    '          |              harness (paved replay)              |   autocannon -R -C (reference)   | p99 harness/autocannon |    CPU',
+    `\nmedians over ${ROUNDS} rounds (hey's latencies are to 0.1 ms, autocannon's whole ms; "whole ms" truncates the harness's the same way)`,
   );
   console.log(
-    '  req/s   | ach/req  p50 ms   p99 ms  lag p99 ms  errors | ach/req  p50 ms  p99 ms  errors |    exact   whole ms    | noise p99',
+    '          |          harness (paved replay)          |   hey -q (reference)    | autocannon -R -C (ref.) |  p99 harness / reference  |    CPU',
+  );
+  console.log(
+    '  req/s   | ach/req  p50 ms   p99 ms  lag p99 errors | ach/req  p50 ms  p99 ms | ach/req  p50 ms  p99 ms |   hey  autocannon whole ms | noise p99',
   );
   const verdicts: string[] = [];
-  for (const { rate, h, ac, noise: cpuNoise } of rows) {
-    const exact = h.p99 / ac.p99;
+  const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)} %`;
+  for (const { rate, h, ac, hey: he, noise: cpuNoise } of rows) {
+    const vsHey = h.p99 / he.p99;
     const whole = Math.floor(h.p99) / ac.p99;
     console.log(
-      `${n(rate, 0, 7)}   | ${n(h.ratio, 3, 7)} ${n(h.p50, 3, 7)} ${n(h.p99, 3, 8)} ${n(h.lagP99!, 3, 11)} ${n(h.errors, 0, 7)} |` +
-        ` ${n(ac.ratio, 3, 7)} ${n(ac.p50, 0, 7)} ${n(ac.p99, 0, 7)} ${n(ac.errors, 0, 7)} |` +
-        ` ${n(exact, 2, 8)} ${n(whole, 2, 10)}     | ${n(cpuNoise, 2, 9)}`,
+      `${n(rate, 0, 7)}   | ${n(h.ratio, 3, 7)} ${n(h.p50, 3, 7)} ${n(h.p99, 3, 8)} ${n(h.lagP99!, 3, 7)} ${n(h.errors + he.errors + ac.errors, 0, 6)} |` +
+        ` ${n(he.ratio, 3, 7)} ${n(he.p50, 1, 7)} ${n(he.p99, 1, 7)} |` +
+        ` ${n(ac.ratio, 3, 7)} ${n(ac.p50, 0, 7)} ${n(ac.p99, 0, 7)} |` +
+        ` ${n(vsHey, 2, 5)} ${n(whole, 2, 19)} | ${n(cpuNoise, 2, 9)}`,
     );
+    const within = (r: number) => (Math.abs(r - 1) <= 0.1 ? 'within' : 'NOT within');
     verdicts.push(
-      `${rate}/s: rate ${Math.abs(h.ratio - 1) <= 0.02 ? 'within' : 'NOT within'} 2 % (${((h.ratio - 1) * 100).toFixed(1)} %), ` +
-        `p99 ${Math.abs(whole - 1) <= 0.1 ? 'within' : 'NOT within'} 10 % of autocannon at its 1 ms resolution (${((whole - 1) * 100).toFixed(0)} %)`,
+      `${rate}/s: rate ${Math.abs(h.ratio - 1) <= 0.02 ? 'within' : 'NOT within'} 2 % (${((h.ratio - 1) * 100).toFixed(1)} %); ` +
+        `p99 ${within(vsHey)} 10 % of hey (${pct(vsHey)}), ${within(whole)} 10 % of autocannon at its 1 ms resolution (${pct(whole)})`,
     );
   }
   console.log(`\ngoal (rate within 2 %, p99 within 10 % of the reference):\n  ${verdicts.join('\n  ')}`);

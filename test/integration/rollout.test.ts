@@ -217,7 +217,7 @@ describe('progressive rollout behind the gateway', () => {
       // (build, bind, a shadow window with two model containers, bias) on a busy CI machine.
       const slow = examplePackage((doc) => {
         doc.name = MODEL;
-        doc.rollout = { steps: [25, 100], bake: '60s' };
+        doc.rollout = { steps: [25, 100], bake: '40s' };
       });
       const a = pavedBackground(['release', slow, '--wait', '--version', 'q1'], env);
       // 25 % after an earlier stable, 100 % when q1 is the model's first release

@@ -25,12 +25,15 @@ const ENTITIES = readFileSync(projectPath('examples', 'arrests', 'sample-request
 
 /**
  * The platform policy as shipped, except that a rollout needs no traffic (nothing
- * sends any here); `loose` also lifts the latency budgets, for the test whose
+ * sends any here) and the shadow window is shorter; `loose` also lifts the latency budgets, for the test whose
  * subject is the comparison with stable, not the budget.
  */
 function policyFile(loose: boolean): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  // 200 requests (20 s at the policy's 10/s) instead of 450: enough for the p99 and
+  // for 30 or more in each colour group, and the suite stays within CI's budget.
+  doc.shadow = { ...doc.shadow, duration: '20s' };
   if (loose) {
     looseLatency(doc);
     // Enough live traffic to replay after half a minute of test traffic (5 % is kept).
@@ -106,9 +109,9 @@ describe('shadow and bias gates', () => {
       });
     const first = await paved(['release', pkg([100]), '--wait', '--version', 'v1'], looseEnv);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/shadow: p50 [\d.]+ ms, p99 [\d.]+ ms, errors 0\/450/);
+    expect(first.stderr).toMatch(/shadow: p50 [\d.]+ ms, p99 [\d.]+ ms, errors 0\/200/);
     expect(first.stderr).toMatch(
-      /bias: colour parity ratio 0\.\d\d, sex parity ratio 0\.\d\d on 450 predictions/,
+      /bias: colour parity ratio 0\.\d\d, sex parity ratio [01]\.\d\d on 200 predictions/,
     );
     const r1 = report(MODEL, 'v1');
     expect(r1.shadow!.stable).toBeNull();

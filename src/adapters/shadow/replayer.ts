@@ -93,6 +93,9 @@ export async function replay(
   const send = async (k: number, slot: number, intended: number, measured: boolean) => {
     let status = 'connection';
     let answer: Answer | null = null;
+    // The last byte's arrival ends a request's latency: parsing the answer is the
+    // generator's work, not the server's, and comes after.
+    let answered: number | null = null;
     try {
       const res = await pools[k]!.request({
         path,
@@ -104,6 +107,7 @@ export async function replay(
       });
       status = String(res.statusCode);
       const text = await res.body.text();
+      answered = performance.now();
       if (res.statusCode === 200) {
         try {
           answer = readAnswer(JSON.parse(text));
@@ -125,7 +129,7 @@ export async function replay(
     const elapsed =
       status === 'timeout'
         ? Math.max(spec.timeoutMs, performance.now() - intended)
-        : performance.now() - intended;
+        : (answered ?? performance.now()) - intended;
     histograms[k]!.recordValue(Math.max(1, Math.round(elapsed * 1000)));
     r.sent++;
     r.statuses[status] = (r.statuses[status] ?? 0) + 1;
