@@ -146,7 +146,12 @@ export async function createGateway(opts: GatewayOptions): Promise<FastifyInstan
     if (!(length >= 0 && length <= BUFFER_ANSWERS_UP_TO)) return void reply.send(body);
     body.arrayBuffer().then(
       (bytes) => void reply.send(Buffer.from(bytes)),
-      (err: Error) => void reply.send(err),
+      (err: Error) => {
+        // The upstream's headers are already on the reply; its length no longer holds.
+        reply.removeHeader('content-length');
+        const t = reply.request.pavedTarget;
+        v2Error(reply as FastifyReply, 502, `${t?.model}/${t?.version} broke off its answer: ${err.message}`);
+      },
     );
   };
 

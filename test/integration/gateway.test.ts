@@ -239,6 +239,29 @@ describe('routing', () => {
     expect(await chunked.body.json()).toEqual({ model_name: 'chunked', pad: big });
   });
 
+  it('answers 502, naming the version, when a backend breaks off its answer', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"model_name":');
+        setTimeout(() => res.destroy(), 5);
+      });
+    });
+    const p = await freePort();
+    await new Promise<void>((r) => server.listen(p, '127.0.0.1', r));
+    backends.push(server);
+    await admin.setRoute('broken', { stable: { version: 'v7', url: `http://127.0.0.1:${p}` } });
+    const res = await request(`http://127.0.0.1:${port}/v2/models/broken/infer`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(res.statusCode).toBe(502);
+    expect(((await res.body.json()) as { error: string }).error).toMatch(
+      /^broken\/v7 broke off its answer: /,
+    );
+  });
+
   it('captures sampled requests per model as JSONL with relative times and keys, bounded on disk', async () => {
     const capPort = await freePort();
     const capDir = path.join(dir, 'capture');
