@@ -136,7 +136,11 @@ export function judgeShadow(input: {
     const sentence =
       `${c.errors} of ${c.sent} replayed requests failed (${shown}, budget ${budget})` +
       (failure ? `, most often with ${failure}` : '') +
-      '. Replay one with `paved try` and fix the model or its inputs.';
+      // Timeouts mostly mean the model could not keep up with the replay rate, not
+      // that a request is wrong: the fix is speed.
+      (failure === 'timeout'
+        ? ': the model did not answer in time. Make it faster, or replay one with `paved try` to see whether it hangs.'
+        : '. Replay one with `paved try` and fix the model or its inputs.');
     rows.push({
       metric: 'error rate',
       value: c.errorRate,

@@ -274,8 +274,8 @@ describe('judgeShadow: error budget', () => {
       limits: LIMITS,
     });
     expect(j.headline).toBe(
-      '40 of 100 replayed requests failed (40 %, budget 5.0 %), most often with timeout. ' +
-        'Replay one with `paved try` and fix the model or its inputs.',
+      '40 of 100 replayed requests failed (40 %, budget 5.0 %), most often with timeout: ' +
+        'the model did not answer in time. Make it faster, or replay one with `paved try` to see whether it hangs.',
     );
     const notV2 = judgeShadow({
       candidate: measure({ sent: 10, errors: 10, errorRate: 1, statuses: { 'not V2': 10 } }),

@@ -279,6 +279,19 @@ describe('summarize (percentiles of a microsecond HdrHistogram, in ms)', () => {
     }
   });
 
+  it('never puts a percentile above the largest value recorded', () => {
+    // 5501.1 ms falls in a bucket whose upper end is about 5505 ms.
+    const h = histogram([...Array<number>(199).fill(5_000_000), 5_501_100]);
+    try {
+      const { latency, curve } = summarize(h);
+      near(latency.max, 5501.1);
+      expect(latency.p999).toBeLessThanOrEqual(latency.max);
+      for (const point of curve) expect(point.ms).toBeLessThanOrEqual(latency.max);
+    } finally {
+      h.destroy();
+    }
+  });
+
   it('gives the plotted curve at every curve percentile, rising, from min to max', () => {
     const h = histogram(Array.from({ length: 10_000 }, (_, i) => (i + 1) * 10)); // 0.01..100 ms
     try {
