@@ -261,11 +261,10 @@ def main() -> None:
 
     # Genuinely too slow, not sleeping: SLOW_TREES trees walked one by one for every
     # row, twice per request (label and probability). About as accurate as the
-    # logistic regression. A request costs more than the replay's 100 ms between
-    # requests even on a fast, idle machine, so the candidate falls behind the
-    # traffic and its p99 is far over the budget wherever the tests run. A request
-    # costs about 0.07 ms per tree on an idle machine and several times that on a
-    # busy one: 400 trees passed at a p99 of 80 ms, and 1500 (about 100 ms a request)
+    # logistic regression. At about 0.07 ms per tree on an idle machine (several
+    # times that on a busy one), a request takes longer than the replay's 100 ms
+    # between requests, so the candidate falls behind and its p99 is far over the
+    # budget wherever the tests run: 400 trees passed at a p99 of 80 ms, and 1500
     # sometimes kept up.
     slow = RandomForestClassifier(
         n_estimators=SLOW_TREES, max_leaf_nodes=32, class_weight="balanced", random_state=SEED, n_jobs=1

@@ -25,8 +25,8 @@ const ENTITIES = readFileSync(projectPath('examples', 'arrests', 'sample-request
 
 /**
  * The platform policy as shipped, except that a rollout needs no traffic (nothing
- * sends any here) and the shadow window is shorter; `loose` also lifts the latency budgets, for the test whose
- * subject is the comparison with stable, not the budget.
+ * sends any here) and the shadow window is shorter; `loose` also lifts the latency
+ * budgets, for the test whose subject is the comparison with stable, not the budget.
  */
 function policyFile(loose: boolean): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
