@@ -3,7 +3,7 @@
  * answers compare on the same requests. Pure: the replayer and Docker stats feed it.
  */
 
-/** Milliseconds. Latency counts from each request's intended send time (open loop). */
+/** Milliseconds. Gated latency counts from each request's intended send time (open loop). */
 export interface LatencySummary {
   count: number;
   mean: number;

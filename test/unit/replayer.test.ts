@@ -55,7 +55,41 @@ describe('replay (open loop, loopback)', () => {
     expect(t.latency.p99).toBeGreaterThan(900);
     expect(t.latency.max).toBeGreaterThan(950);
     expect(t.latency.p50).toBeLessThan(100);
+    // Open loop: requests kept leaving on time during the stall, so even timed from
+    // when they left, they waited.
+    expect(t.latencyFromSend.p99).toBeGreaterThan(900);
     expect(t.answers[0]).toEqual({ labels: [1], scores: [0.75] });
+  }, 20_000);
+
+  it('a generator that falls behind its schedule counts its own lateness', async () => {
+    const url = await model(null);
+    // Block this process's event loop for 300 ms, 500 ms in: the slots due meanwhile
+    // leave late, and their latency counts from when they were due.
+    setTimeout(() => {
+      const end = performance.now() + 300;
+      while (performance.now() < end);
+    }, 500);
+    const r = await replay({
+      model: 'm',
+      targets: [{ name: 'candidate', url }],
+      bodies: [body],
+      rate: 100,
+      durationMs: 2000,
+      warmupMs: 0,
+      timeoutMs: 5000,
+    });
+    const t = r.targets[0]!;
+    expect(t.sent).toBe(200);
+    // ~30 of 200 slots were due during the block, the first of them ~300 ms before it ended.
+    expect(r.sendLagP99Ms).toBeGreaterThan(200);
+    expect(t.latency.p99).toBeGreaterThan(200);
+    expect(t.latency.max).toBeGreaterThan(250);
+    expect(t.latency.p50).toBeLessThan(100);
+    // Timed from when they left, as hey or autocannon would time them, the late slots
+    // look fast: the stall is only visible from the intended time.
+    expect(t.latency.p90).toBeGreaterThan(50);
+    expect(t.latencyFromSend.p90).toBeLessThan(20);
+    expect(t.latencyFromSend.count).toBe(200);
   }, 20_000);
 
   it('interleaves targets on the same slots and counts what failed and why', async () => {

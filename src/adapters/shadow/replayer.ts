@@ -35,8 +35,15 @@ export interface TargetResult {
   sent: number;
   errors: number;
   statuses: Record<string, number>;
+  /** From each request's intended send time: what the gates judge. */
   latency: LatencySummary;
   curve: PercentilePoint[];
+  /**
+   * The same requests timed from when each actually left, as load generators that do
+   * not correct for coordinated omission (hey, autocannon, wrk) time them: the bench
+   * compares like with like. Lower than `latency` by the generator's own lateness.
+   */
+  latencyFromSend: LatencySummary;
   /** Per measured slot, aligned across targets: the answer, or null when it failed. */
   answers: Array<Answer | null>;
 }
@@ -78,6 +85,7 @@ export async function replay(
       }),
   );
   const histograms = spec.targets.map(() => hdr.build({ numberOfSignificantValueDigits: 3 }));
+  const fromSend = spec.targets.map(() => hdr.build({ numberOfSignificantValueDigits: 3 }));
   const lag = hdr.build({ numberOfSignificantValueDigits: 2 });
   const periodMs = 1000 / spec.rate;
   const warmSlots = Math.round((spec.warmupMs / 1000) * spec.rate);
@@ -90,7 +98,7 @@ export async function replay(
     answers: new Array<Answer | null>(slots).fill(null),
   }));
 
-  const send = async (k: number, slot: number, intended: number, measured: boolean) => {
+  const send = async (k: number, slot: number, intended: number, sentAt: number, measured: boolean) => {
     let status = 'connection';
     let answer: Answer | null = null;
     // The last byte's arrival ends a request's latency: parsing the answer is the
@@ -126,11 +134,14 @@ export async function replay(
     if (!measured) return;
     const r = results[k]!;
     // A timed-out request is recorded as at least the timeout: it never answered sooner.
-    const elapsed =
-      status === 'timeout'
-        ? Math.max(spec.timeoutMs, performance.now() - intended)
-        : (answered ?? performance.now()) - intended;
-    histograms[k]!.recordValue(Math.max(1, Math.round(elapsed * 1000)));
+    const end = answered ?? performance.now();
+    const elapsed = (from: number) =>
+      Math.max(
+        1,
+        Math.round((status === 'timeout' ? Math.max(spec.timeoutMs, end - from) : end - from) * 1000),
+      );
+    histograms[k]!.recordValue(elapsed(intended));
+    fromSend[k]!.recordValue(elapsed(sentAt));
     r.sent++;
     r.statuses[status] = (r.statuses[status] ?? 0) + 1;
     if (answer) r.answers[slot] = answer;
@@ -153,10 +164,11 @@ export async function replay(
         if (k === 0 && i === 0) first = now;
         if (k === 0) last = now;
         if (measured) lag.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
-        // Timers fire up to ~1 ms early and one setImmediate waits no time, so a request
-        // can leave before its slot: its latency then counts from when it left, never
-        // from a time before it was sent, which would hide latency.
-        inflight.push(send(k, i, Math.max(intended, now), measured));
+        // A late slot counts from its intended time: a generator that fell behind
+        // counts its own lateness, as it would a stalled server's queue. Timers wake
+        // on a whole-millisecond clock, up to ~1 ms early too; an early slot counts
+        // from when it left, never from a time after it was sent.
+        inflight.push(send(k, i, Math.min(intended, now), now, measured));
       }
       if (measured && onProgress && i % Math.max(1, Math.round(spec.rate)) === 0) onProgress(i, count);
     }
@@ -168,7 +180,11 @@ export async function replay(
     if (warmSlots > 0) await run(warmSlots, false);
     const issued = await run(slots, true);
     return {
-      targets: results.map((r, k) => ({ ...r, ...summarize(histograms[k]!) })),
+      targets: results.map((r, k) => ({
+        ...r,
+        ...summarize(histograms[k]!),
+        latencyFromSend: summarize(fromSend[k]!).latency,
+      })),
       // On schedule, the last slot goes out (slots - 1) periods after the first.
       achievedRate: slots > 1 ? ((slots - 1) * 1000) / Math.max(1e-9, issued.last - issued.first) : spec.rate,
       requestedRate: spec.rate,
@@ -176,7 +192,7 @@ export async function replay(
       sendLagP99Ms: lag.getValueAtPercentile(99) / 1000,
     };
   } finally {
-    for (const h of histograms) h.destroy();
+    for (const h of [...histograms, ...fromSend]) h.destroy();
     lag.destroy();
     await Promise.all(pools.map((p) => p.close()));
   }
