@@ -90,7 +90,7 @@ export function createRolloutActivities(deps: {
     },
 
     /**
-     * Starts the release's image as `paved-<model>-<version>` with the recorded feature
+     * Starts the release's image as `paved-<model>.<version>` with the recorded feature
      * binding. A container of that name already running this image is reused with the
      * port on its label, so a retry never starts a second one.
      */

@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
  * networking bound to 127.0.0.1 on a port the workflow allocated.
  */
 export interface ModelContainerSpec {
-  /** Deterministic, e.g. paved-arrests-v1-canary: a retried activity finds its container. */
+  /** Deterministic, e.g. paved-arrests.v1: a retried activity finds its container. */
   name: string;
   image: string;
   port: number;

@@ -140,9 +140,13 @@ export function routeToCanary(bucket: number, weightPercent: number): boolean {
   return bucket < Math.round(weightPercent * 100);
 }
 
-/** Deterministic, so a retried activity or a restarted worker finds the same serving container. */
+/**
+ * Deterministic, so a retried activity or a restarted worker finds the same serving
+ * container. The dot ends the model (model names have dashes, never dots), so model
+ * "a-b" version "c" and model "a" version "b-c" get different containers.
+ */
 export function servingContainerName(model: string, version: string): string {
-  return `paved-${model}-${version}`.slice(0, 120);
+  return `paved-${model}.${version}`.slice(0, 120);
 }
 
 /**

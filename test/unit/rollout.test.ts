@@ -118,5 +118,7 @@ describe('container names', () => {
     expect(shadowContainerName('a', 'v1')).not.toBe(servingContainerName('shadow-a', 'v1'));
     expect(shadowContainerName('a-b', 'c')).not.toBe(shadowContainerName('a', 'b-c'));
     expect(shadowContainerName('arrests', 'v1.2_rc')).toBe('paved_shadow.arrests.v1.2_rc');
+    expect(servingContainerName('a-b', 'c')).not.toBe(servingContainerName('a', 'b-c'));
+    expect(servingContainerName('arrests', 'v1.2_rc')).toBe('paved-arrests.v1.2_rc');
   });
 });

@@ -10,7 +10,7 @@ import type { ReleaseActivities } from '../../src/activities/index.js';
 import type { AuditEntry } from '../../src/domain/audit.js';
 import { parsePolicy } from '../../src/domain/policy.js';
 import type { StageOutcome } from '../../src/domain/release.js';
-import { DEFAULT_LIMITS } from '../../src/domain/rollout.js';
+import { DEFAULT_LIMITS, servingContainerName } from '../../src/domain/rollout.js';
 import type { ValidateOutput } from '../../src/domain/validate.js';
 import {
   auditQuery,
@@ -106,7 +106,7 @@ function mocks(
     startServing: async ({ model, version }) => ({
       version,
       url: 'http://127.0.0.1:1',
-      container: `paved-${model}-${version}`,
+      container: servingContainerName(model, version),
     }),
     currentRoute: async () => null,
     rolloutsAhead: async () => [],
@@ -564,7 +564,7 @@ describe('release workflow', () => {
       expect.objectContaining({ stable, canary: expect.objectContaining({ version, weight: 5 }) }),
       expect.objectContaining({ stable, canary: null }),
     ]);
-    expect(stopped).toEqual([`paved-arrests-${version}`]);
+    expect(stopped).toEqual([`paved-arrests.${version}`]);
     const step = m.exported[0]!.find((e) => e.action === 'rollout step 5 %')!;
     expect(step).toMatchObject({ verdict: 'fail', outputs: { weight: 5, decision: 'rollback' } });
   });
@@ -660,7 +660,7 @@ describe('release workflow', () => {
     expect(result.status).toBe('released');
     expect(routes.at(-1)).toMatchObject({ canary: null, stable: { version: expect.stringMatching(/^t/) } });
     expect(trail.find((e) => e.action === 'old stable not stopped')!.reason).toBe(
-      'stop paved-arrests-v0 by hand: docker: device busy',
+      'stop paved-arrests.v0 by hand: docker: device busy',
     );
   });
 
