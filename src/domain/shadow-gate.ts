@@ -67,9 +67,13 @@ const pctX = (v: number, extra: number) => `${(v * 100).toFixed((v < 0.1 ? 1 : 0
 const usdX = (v: number, extra: number) => `$${v.toFixed((v < 1 ? 3 : 2) + extra)}`;
 const percentX = (v: number, extra: number) => `${(v * 100).toFixed(extra)} %`;
 
+/** Fewer answered held-out requests than this are a figure to show, not one to praise. */
+export const MIN_LABELLED_TO_PRAISE = 30;
+
 /**
  * "Your model is accurate" only when the held-out labels say so (no worse than
- * stable, or no stable to compare with); otherwise the sentence does not praise.
+ * stable, or no stable to compare with) and enough of them were answered to say
+ * anything; otherwise the sentence does not praise.
  */
 function opening(c: VersionMeasure, s: VersionMeasure | null): string {
   const acc = c.accuracy;
@@ -77,6 +81,8 @@ function opening(c: VersionMeasure, s: VersionMeasure | null): string {
   const share = acc.correct / acc.labelled;
   const stableShare = s?.accuracy ? s.accuracy.correct / s.accuracy.labelled : null;
   const figure = `accuracy ${share.toFixed(2)} on ${acc.labelled} held-out requests`;
+  if (acc.labelled < MIN_LABELLED_TO_PRAISE)
+    return `Your model answers (${figure}, too few answered to judge it)`;
   if (stableShare === null || share >= stableShare - 0.005) return `Your model is accurate (${figure})`;
   return `Your model answers (${figure}, stable ${stableShare.toFixed(2)})`;
 }

@@ -8,6 +8,7 @@ export interface ShadowSection {
     /** "live capture" or "package sample". */
     source: string;
     file: string;
+    /** Requests in the sample; the replay goes through them in order, as often as the window takes. */
     requests: number;
     labelled: number;
     rate: number;
@@ -80,6 +81,11 @@ function versionRows(c: VersionMeasure, s: VersionMeasure | null): string[][] {
   ];
 }
 
+/** The window's requests, not the sample's: a window longer than the sample repeats it, a shorter one takes its start. */
+function replayed(s: ShadowSection): string {
+  return `${s.candidate.sent} request${s.candidate.sent === 1 ? '' : 's'} per version`;
+}
+
 function pinningText(p: ShadowSection['pinning']): string {
   if (!p.candidate) return 'One CPU: models and load generator were not pinned apart.';
   const models =
@@ -110,7 +116,7 @@ export function renderMarkdown(r: ReleaseReport): string {
       '',
       `**${s.judgement.verdict.toUpperCase()}** — ${headline(r)}`,
       '',
-      `Replayed ${s.traffic.requests} requests from the ${s.traffic.source} (\`${s.traffic.file}\`) at ${f1(s.traffic.rate)}/s per version ` +
+      `Replayed ${replayed(s)} from the ${s.traffic.source} (\`${s.traffic.file}\`, ${s.traffic.requests} in all) at ${f1(s.traffic.rate)}/s ` +
         `(${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up, ` +
         `${compared}. Latency counts from each request's intended send time.`,
       pinningText(s.pinning),
@@ -199,7 +205,7 @@ export function renderHtml(r: ReleaseReport): string {
           : 'No stable version to compare with: this is the model’s first release.',
       )}</p>`,
       `<p class="meta">${escapeXml(
-        `Replayed ${s.traffic.requests} requests from the ${s.traffic.source} (${s.traffic.file}) at ${f1(s.traffic.rate)}/s per version (${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s, generator lag p99 ${f1(s.sendLagP99Ms)} ms) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up; ${s.stable ? 'candidate and stable interleaved' : 'candidate alone'}; latency from the intended send time. ` +
+        `Replayed ${replayed(s)} from the ${s.traffic.source} (${s.traffic.file}, ${s.traffic.requests} in all) at ${f1(s.traffic.rate)}/s (${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s, generator lag p99 ${f1(s.sendLagP99Ms)} ms) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up; ${s.stable ? 'candidate and stable interleaved' : 'candidate alone'}; latency from the intended send time. ` +
           pinningText(s.pinning),
       )}</p>`,
     );

@@ -56,7 +56,7 @@ function shadow(o: Partial<ShadowSection> = {}): ShadowSection {
     traffic: {
       source: 'package sample',
       file: 'traffic-sample.jsonl',
-      requests: 300,
+      requests: 600, // a sample longer than the window: only its first 300 go out
       labelled: 300,
       rate: 10,
       rateWhy: 'policy rate 10/s (no live traffic recorded yet)',
@@ -142,7 +142,7 @@ describe('renderMarkdown', () => {
 
   it('says how the traffic was replayed, the agreement with stable, and the pinning', () => {
     expect(md).toContain(
-      'Replayed 300 requests from the package sample (`traffic-sample.jsonl`) at 10.0/s per version ' +
+      'Replayed 300 requests per version from the package sample (`traffic-sample.jsonl`, 600 in all) at 10.0/s ' +
         '(policy rate 10/s (no live traffic recorded yet); achieved 10.0/s) for 30 s after 3 s of warm-up, ' +
         "candidate and stable 1 interleaved. Latency counts from each request's intended send time.",
     );
@@ -261,7 +261,7 @@ describe('renderHtml', () => {
 
   it('says how the traffic was replayed and where the models ran', () => {
     expect(html).toContain(
-      'Replayed 300 requests from the package sample (traffic-sample.jsonl) at 10.0/s per version ' +
+      'Replayed 300 requests per version from the package sample (traffic-sample.jsonl, 600 in all) at 10.0/s ' +
         '(policy rate 10/s (no live traffic recorded yet); achieved 10.0/s, generator lag p99 0.4 ms) ' +
         'for 30 s after 3 s of warm-up; candidate and stable interleaved; latency from the intended send time. ' +
         'Candidate and stable share CPU 1 (two CPUs here: they compete for it); load generator on CPU 0.',

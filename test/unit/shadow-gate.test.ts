@@ -100,6 +100,19 @@ describe('judgeShadow: latency budgets', () => {
     expect(j.headline?.startsWith(`${ACCURATE}, but its p99 is 250 ms`)).toBe(true);
   });
 
+  it('does not praise an accuracy from a handful of answers: a model that mostly timed out', () => {
+    const j = judgeShadow({
+      candidate: measure({ accuracy: { correct: 4, labelled: 8 }, latency: { p99: 250 } }),
+      stable: null,
+      budgets: { p99Ms: 200 },
+      limits: LIMITS,
+    });
+    expect(j.headline).toBe(
+      'Your model answers (accuracy 0.50 on 8 held-out requests, too few answered to judge it), ' +
+        `but its p99 is 250 ms, 50 ms over the 200 ms budget. ${FIX}`,
+    );
+  });
+
   it('says only "Your model answers" when its accuracy is unknown', () => {
     const j = judgeShadow({
       candidate: measure({ accuracy: null, latency: { p99: 250 } }),
