@@ -76,9 +76,10 @@ describe('shadow and bias gates', () => {
     );
     expect(res.code, res.stderr).toBe(2);
     // How many held-out requests it answers before timing out depends on the machine's
-    // speed: enough to be called accurate, or too few to judge (the unit tests cover both).
+    // speed: enough to be called accurate, too few to judge, or none (a slow VM); the
+    // unit tests cover each opening.
     expect(res.stdout).toMatch(
-      /^stopped arrests-slow\/slow-\w+: Your model (is accurate \(accuracy 0\.\d\d on \d+ held-out requests\)|answers \(accuracy \d\.\d\d on \d+ held-out requests, too few answered to judge it\)), but its p99 is \d+ ms, \d+ ms over the 200 ms budget\. Optimize it/,
+      /^stopped arrests-slow\/slow-\w+: Your model (is accurate \(accuracy 0\.\d\d on \d+ held-out requests\)|answers \(accuracy \d\.\d\d on \d+ held-out requests, too few answered to judge it\)|answers), but its p99 is \d+ ms, \d+ ms over the 200 ms budget\. Optimize it/,
     );
     const r = report('arrests-slow', v);
     expect(r.shadow!.judgement.verdict).toBe('fail');
