@@ -87,6 +87,7 @@ export function createActivities(config: PavedConfig) {
       docker,
       gateway: GatewayAdmin.fromConfig(config),
       policy: () => loadPolicy(),
+      reports: reportStore(config),
     }),
     // One client for the worker's lifetime, opened on first use.
     ...createRolloutQueueActivities(() => (temporal ??= connectClient(config))),

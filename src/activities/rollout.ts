@@ -8,7 +8,14 @@ import { durationMs } from '../domain/duration.js';
 import type { FeatureBinding } from '../domain/feature-binding.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
-import { servingContainerName, type RolloutLimits, type WindowStats } from '../domain/rollout.js';
+import {
+  servingContainerName,
+  type RolloutLimits,
+  type RolloutStepRecord,
+  type WindowStats,
+} from '../domain/rollout.js';
+import type { ReportStore } from '../adapters/report-store.js';
+import { rolloutSection } from '../report/rollout-section.js';
 import type { ModelRoute } from '../gateway/routes.js';
 
 export interface ServingBackend {
@@ -38,6 +45,14 @@ export interface RolloutActivities {
   setRoute(input: { model: string; route: Partial<ModelRoute> | null }): Promise<void>;
   windowStats(input: { model: string; windowMs: number }): Promise<Record<string, WindowStats>>;
   stopServing(input: { container: string }): Promise<void>;
+  /** Adds (or replaces) the Rollout section of the release's report, when shadow wrote one. */
+  reportRollout(input: {
+    model: string;
+    version: string;
+    stable: string | null;
+    windows: RolloutStepRecord[];
+    ending: string;
+  }): Promise<string | null>;
 }
 
 /**
@@ -75,6 +90,7 @@ export function createRolloutActivities(deps: {
   docker: Docker;
   gateway: GatewayAdmin;
   policy: () => Policy;
+  reports: ReportStore;
 }): RolloutActivities {
   return {
     async planRollout({ rollout }) {
@@ -85,8 +101,13 @@ export function createRolloutActivities(deps: {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
       }
       const chosen = rollout ?? policy.rollout;
-      const { drain, ...limits } = policy.rolloutAnalysis;
-      return { steps: chosen.steps, bakeMs: durationMs(chosen.bake), drainMs: durationMs(drain), limits };
+      const { drain, inconclusiveDeadline, ...rest } = policy.rolloutAnalysis;
+      return {
+        steps: chosen.steps,
+        bakeMs: durationMs(chosen.bake),
+        drainMs: durationMs(drain),
+        limits: { ...rest, inconclusiveMs: durationMs(inconclusiveDeadline) },
+      };
     },
 
     /**
@@ -138,5 +159,13 @@ export function createRolloutActivities(deps: {
     windowStats: ({ model, windowMs }) => deps.gateway.stats(model, windowMs),
 
     stopServing: ({ container }) => stopModelContainer(deps.docker, container),
+
+    async reportRollout({ model, version, stable, windows, ending }) {
+      const report = deps.reports.load(model, version);
+      if (!report) return null;
+      const section = rolloutSection({ version, stable, windows, ending });
+      report.sections = [...report.sections.filter((s) => s.title !== section.title), section];
+      return deps.reports.save(report).html;
+    },
   };
 }

@@ -33,7 +33,8 @@ export const PolicySchema = z.strictObject({
       maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
       maxP99Ratio: z.number().min(1).default(1.5),
       p99SlackMs: z.number().min(0).default(20),
-      maxExtensions: z.number().int().min(0).default(3),
+      /** A step with too little traffic holds its weight this long, then asks for a review. */
+      inconclusiveDeadline: durationSchema.default('30m'),
       drain: durationSchema.default('5s'),
     })
     .prefault({}),
@@ -106,6 +107,8 @@ const HINTS: Record<string, string> = {
   teams: 'map team names to reviewers, e.g. risk: {reviewers: [bob@example.com]}',
   'review.deadline': 'give how long a review may wait, e.g. 72h',
   'rolloutAnalysis.minRequests': 'give how many canary requests a window needs before it is judged, e.g. 50',
+  'rolloutAnalysis.inconclusiveDeadline':
+    'give how long a step may wait for enough traffic before a reviewer decides, e.g. 30m',
   'rolloutAnalysis.drain': 'give how long the old stable keeps serving in-flight requests, e.g. 5s',
   'features.skewSampleSize': 'give how many entities the skew check samples, e.g. 200',
   'features.maxSkewRate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',

@@ -85,6 +85,8 @@ export interface ReviewResult {
   reviewer: string;
   comment?: string;
   at: string;
+  /** Which review of the release this decided (1 = the first). */
+  round?: number;
 }
 
 export interface PendingReview {
@@ -95,6 +97,11 @@ export interface PendingReview {
   requestedBy: string;
   since: string;
   deadline: string;
+  /**
+   * A release may ask more than once (off the path before shadow, then an
+   * inconclusive rollout step); each round is decided on its own.
+   */
+  round: number;
 }
 
 /** Pure: why a review request is refused, or undefined when it may proceed. */

@@ -15,8 +15,11 @@ export interface RolloutLimits {
   maxP99Ratio: number;
   /** ... plus this much, so a 2 ms stable does not make 3 ms a breach. */
   p99SlackMs: number;
-  /** Windows with too little traffic before the rollout gives up and rolls back. */
-  maxExtensions: number;
+  /**
+   * How long a step may hold its weight for lack of traffic before a person is
+   * asked to decide. Too little traffic is never evidence against a canary.
+   */
+  inconclusiveMs: number;
 }
 
 export const DEFAULT_LIMITS: RolloutLimits = {
@@ -25,7 +28,7 @@ export const DEFAULT_LIMITS: RolloutLimits = {
   maxErrorRate: 0.05,
   maxP99Ratio: 1.5,
   p99SlackMs: 20,
-  maxExtensions: 3,
+  inconclusiveMs: 30 * 60_000,
 };
 
 export interface RolloutPlan {
@@ -96,24 +99,51 @@ export function judgeWindow(
   };
 }
 
-/** What the rollout does after a window: advance, bake again, or roll back. */
+/** One judged (or unjudged) window of a rollout, for the audit and the report. */
+export interface RolloutStepRecord {
+  weight: number;
+  canary: WindowStats | null;
+  stable: WindowStats | null;
+  decision: StepDecision['kind'] | 'unjudged' | 'approved';
+  reason: string;
+}
+
+/**
+ * What the rollout does after a window: advance, hold the weight and bake again
+ * (inconclusive: too little traffic), roll back, or ask a person once a step has
+ * been inconclusive for `inconclusiveMs`.
+ */
 export type StepDecision =
   | { kind: 'advance'; reason: string }
   | { kind: 'extend'; reason: string }
+  | { kind: 'review'; reason: string }
   | { kind: 'rollback'; reason: string };
 
-export function decideStep(
-  judgement: Judgement,
-  extensionsSoFar: number,
-  limits: RolloutLimits,
-): StepDecision {
+/** `heldMs`: how long the step has held its weight so far. */
+export function decideStep(judgement: Judgement, heldMs: number, limits: RolloutLimits): StepDecision {
   if (judgement.kind === 'healthy') return { kind: 'advance', reason: judgement.reason };
   if (judgement.kind === 'breach') return { kind: 'rollback', reason: judgement.reason };
-  if (extensionsSoFar < limits.maxExtensions) return { kind: 'extend', reason: judgement.reason };
+  if (heldMs < limits.inconclusiveMs)
+    return { kind: 'extend', reason: `inconclusive: ${judgement.reason}; holding the weight` };
   return {
-    kind: 'rollback',
-    reason: `${judgement.reason}, after ${extensionsSoFar + 1} windows; send traffic or lower rollout.minRequests`,
+    kind: 'review',
+    reason: `inconclusive for ${minutes(heldMs)}: ${judgement.reason}; a reviewer decides whether it goes on (approve) or rolls back (reject)`,
   };
+}
+
+/** "45 s", "12 min", "2.5 h": how long a step has held, in words a person reads. */
+export function minutes(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 2 * 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Number((ms / 3_600_000).toPrecision(2))} h`;
+}
+
+/**
+ * The window a step is judged on: everything since its weight was set, so sparse
+ * traffic adds up across extensions, within what the gateway keeps (15 min).
+ */
+export function judgedWindowMs(heldMs: number, bakeMs: number): number {
+  return Math.min(Math.max(heldMs, bakeMs), 900_000);
 }
 
 /** 32-bit FNV-1a: stable across processes and languages, cheap, and well spread for short keys. */

@@ -34,8 +34,17 @@ export interface ReleaseState {
   review: ReviewResult | null;
   outcome: ReleaseOutcome | null;
   details: string;
-  /** While the rollout stage runs: the canary's weight and whether an operator paused it. */
-  rollout: { weight: number; paused: boolean; stable: string | null } | null;
+  /** While the rollout stage runs: the canary's weight, what the stage is doing, and whether an operator paused it. */
+  rollout: (RolloutProgress & { paused: boolean }) | null;
+}
+
+/** What `paved status` shows while the stage runs. */
+export interface RolloutProgress {
+  weight: number;
+  stable: string | null;
+  /** judging: baking a step; inconclusive: holding for traffic; review: a person decides; unjudged: first release. */
+  phase: 'judging' | 'inconclusive' | 'review' | 'unjudged';
+  note: string;
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'abort' | 'promote';

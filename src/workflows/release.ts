@@ -88,7 +88,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     (req): ReviewResult => {
       // A repeated identical decision gets the first answer back (CI and people retry).
       if (state.review) return state.review;
-      const result: ReviewResult = { ...req, at: new Date().toISOString() };
+      const result: ReviewResult = {
+        ...req,
+        at: new Date().toISOString(),
+        round: state.pendingReview?.round ?? 1,
+      };
       state.review = result;
       state.pendingReview = null;
       record({
@@ -171,12 +175,21 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     show(`${o.stage}: ${o.summary}`);
   };
 
-  /** The review stage: waits for a reviewer's decision; an outcome when the release ends there. */
+  let reviewRounds = 0;
+  /**
+   * The review stage: waits for a reviewer's decision; an outcome when the release
+   * ends there. `during` names the stage that asks when it keeps its place (the
+   * rollout holds its model's lane while a person decides).
+   */
   const askReview = async (
     reviewReasons: Finding[],
     who: { reviewers: string[]; owner: string; deadline: string },
+    during?: 'rollout',
   ): Promise<ReleaseOutcome | null> => {
-    enter('review');
+    if (!during) enter('review');
+    // A new round: the earlier decision stays in the audit and stage summaries.
+    state.review = null;
+    reviewRounds += 1;
     const deadline = who.deadline;
     const pending: PendingReview = {
       reasons: reviewReasons,
@@ -185,6 +198,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       requestedBy: input.requestedBy,
       since: new Date().toISOString(),
       deadline,
+      round: reviewRounds,
     };
     state.pendingReview = pending;
     show(
@@ -193,7 +207,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     record({
       actor: 'paved',
       action: 'review requested',
-      stage: 'review',
+      stage: during ?? 'review',
       reason: reviewReasons.map((r) => r.message).join('; '),
     });
     const answered = await condition(() => state.review !== null, deadline);
@@ -201,7 +215,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       state.pendingReview = null;
       return outcome(
         'expired',
-        'review',
+        during ?? 'review',
         `no reviewer answered within ${deadline}; release again under a new --version when a reviewer is available`,
       );
     }
@@ -214,7 +228,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     if (review.decision === 'reject') {
       return outcome(
         'rejected',
-        'review',
+        during ?? 'review',
         `rejected by ${review.reviewer}${review.comment ? `: ${review.comment}` : ''}`,
       );
     }
@@ -254,9 +268,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
     // Off the path, a reviewer approves before anything in the image runs (shadow
     // starts it); on the path, review comes after the gates, with their report.
+    let approvedOffPath = false;
     if (reviewReasons.length > 0) {
       const ended = await askReview(reviewReasons, reviewWho);
       if (ended) return ended;
+      approvedOffPath = true;
     }
 
     // shadow: candidate and stable measured on replayed traffic.
@@ -267,7 +283,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         manifest,
         image: built.output.image,
         binding: bound.output.report?.binding ?? null,
-        allowPickle: state.review?.decision === 'approve',
+        allowPickle: approvedOffPath,
       },
     );
     stageDone(shadow);
@@ -298,12 +314,17 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         manifest,
         image: built.output.image,
         binding: bound.output.report?.binding ?? null,
-        allowPickle: state.review?.decision === 'approve',
+        allowPickle: approvedOffPath,
         control,
         record,
         show,
-        progress: (weight, stable) => {
-          state.rollout = { weight, paused: control.paused, stable };
+        progress: (p) => {
+          state.rollout = { ...p, paused: control.paused };
+        },
+        askReview: async (reasons) => {
+          const ended = await askReview(reasons, reviewWho, 'rollout');
+          if (!ended) show('rollout: approved; going on');
+          return ended;
         },
       },
     );
@@ -313,10 +334,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       output: null,
       summary: rolled.reason,
     });
-    if (rolled.kind === 'rolled-back') return outcome('rolled-back', 'rollout', rolled.reason);
+    if (rolled.kind !== 'released') return outcome(rolled.kind, 'rollout', rolled.reason);
 
     const passed = state.stages.map((s) => s.stage).join(', ');
-    return outcome('released', 'done', `passed ${passed}`);
+    const unjudged = rolled.judged ? '' : '; first release, not judged on live traffic';
+    return outcome('released', 'done', `passed ${passed}${unjudged}`);
   };
 
   let result: ReleaseOutcome;

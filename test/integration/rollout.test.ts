@@ -30,7 +30,9 @@ const BODY = readFileSync(projectPath('examples', 'arrests', 'sample-request-ent
 
 function policyFile(): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s' };
+  // A step without traffic holds 15 s before it asks a reviewer; the tests with
+  // traffic reach 20 canary requests within their first 3 s window.
+  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s', inconclusiveDeadline: '15s' };
   quickShadow(doc);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
@@ -162,12 +164,25 @@ describe('crashes mid-rollout', () => {
 });
 
 describe('progressive rollout behind the gateway', () => {
-  it('a first release, then a healthy canary, reach 100 % without one failed request', async () => {
-    const first = await releaseWithTraffic(TWO_STEPS, 'v1');
+  it('a first release with no traffic reaches 100 %, then a healthy canary does too, without one failed request', async () => {
+    // Nobody calls a model nobody has heard of: its first release must not wait for traffic.
+    const first = await paved(['release', TWO_STEPS, '--wait', '--version', 'v1'], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(
-      `released ${MODEL}/v1: passed validate, containerize, bind, shadow, bias, rollout`,
+      `released ${MODEL}/v1: passed validate, containerize, bind, shadow, bias, rollout; first release, not judged on live traffic`,
     );
+    expect(await admin.route(MODEL)).toMatchObject({ stable: { version: 'v1' }, canary: null });
+    const firstAudit = JSON.parse((await paved(['audit', `${MODEL}/v1`, '--json'], env)).stdout) as Array<{
+      action: string;
+      reason?: string;
+      outputs?: { decision?: string };
+    }>;
+    const unjudged = firstAudit.find((e) => e.action === 'rollout step 100 %')!;
+    expect(unjudged.outputs!.decision).toBe('unjudged');
+    expect(unjudged.reason).toContain('not judged on live traffic');
+    const report = readFileSync(path.join(config.home, 'reports', MODEL, 'v1', 'report.md'), 'utf8');
+    expect(report).toContain('## Rollout');
+    expect(report).toContain('was not judged on live traffic');
 
     const second = await releaseWithTraffic(TWO_STEPS, 'v2');
     expect(second.code, second.stderr).toBe(0);
@@ -210,6 +225,47 @@ describe('progressive rollout behind the gateway', () => {
     await admin.setRoute(MODEL, { ...route!, faults: {} });
   }, 600_000);
 
+  it('with a stable and no traffic, a step holds (inconclusive), asks a reviewer at the deadline, and a reject rolls it back (exit 3)', async () => {
+    const ref = `${MODEL}/v2q`;
+    const run = pavedBackground(['release', TWO_STEPS, '--wait', '--version', 'v2q'], env);
+    await untilWeight('v2q', 25);
+    let status = '';
+    for (let i = 0; i < 100 && !status.includes('inconclusive, too little traffic'); i++) {
+      status = (await paved(['status', ref], env)).stdout;
+      await sleep(200);
+    }
+    expect(status).toMatch(
+      /rollout: 25 % to v2q; inconclusive, too little traffic: holding 25 %: inconclusive: the canary answered \d+ requests/,
+    );
+    // the deadline (15 s in this policy): the weight held all along, and a reviewer is asked
+    let rows: Array<{ release: string; reasons: string[] }> = [];
+    for (let i = 0; i < 150 && !rows.some((r) => r.release === ref); i++) {
+      rows = JSON.parse((await paved(['reviews', '--json'], env)).stdout) as typeof rows;
+      if (!rows.some((r) => r.release === ref)) await sleep(200);
+    }
+    expect(rows.find((r) => r.release === ref)!.reasons[0]).toMatch(/^v2q at 25 %: inconclusive for \d+ s/);
+    expect((await admin.route(MODEL))!.canary).toMatchObject({ version: 'v2q', weight: 25 });
+    expect((await paved(['status', ref], env)).stdout).toContain('waiting for a reviewer');
+    const rejected = await paved(
+      ['reject', ref, '--as', 'bob@example.com', '-m', 'wait for the morning'],
+      env,
+    );
+    expect(rejected.code, rejected.stderr).toBe(0);
+    const res = await run.done;
+    expect(res.code).toBe(3);
+    expect(res.stdout).toContain(`rejected ${ref}: rejected by bob@example.com: wait for the morning`);
+    expect(await admin.route(MODEL)).toMatchObject({ stable: { version: 'v2' }, canary: null });
+    expect(await running(servingContainerName(MODEL, 'v2q'))).toBe(false);
+    const audit = JSON.parse((await paved(['audit', ref, '--json'], env)).stdout) as Array<{
+      action: string;
+      outputs?: { decision?: string };
+    }>;
+    const decisions = audit.filter((e) => e.action === 'rollout step 25 %').map((e) => e.outputs!.decision);
+    expect(decisions.at(-1)).toBe('review');
+    expect(decisions.slice(0, -1).every((d) => d === 'extend')).toBe(true);
+    expect(decisions).not.toContain('rollback');
+  }, 600_000);
+
   it('a second release of the model waits for the first rollout to end, and says so', async () => {
     const traffic = startTraffic(gatewayUrl(config), MODEL, BODY, { workers: 4, pauseMs: 10 });
     try {
@@ -220,7 +276,7 @@ describe('progressive rollout behind the gateway', () => {
         doc.rollout = { steps: [25, 100], bake: '40s' };
       });
       const a = pavedBackground(['release', slow, '--wait', '--version', 'q1'], env);
-      // 25 % after an earlier stable, 100 % when q1 is the model's first release
+      // 25 % after the stable the tests before this one left
       for (let i = 0; i < 600 && (await admin.route(MODEL))?.canary?.version !== 'q1'; i++) await sleep(100);
       const b = pavedBackground(['release', TWO_STEPS, '--wait', '--version', 'q2'], env);
       let waiting = '';

@@ -10,6 +10,7 @@ const pending: PendingReview = {
   owner: 'alice@example.com',
   requestedBy: 'ci@example.com',
   since: '2026-01-01T00:00:00Z',
+  round: 1,
   deadline: '72h',
 };
 

@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   decideStep,
   DEFAULT_LIMITS,
+  judgedWindowMs,
   judgeWindow,
+  minutes,
   routeToCanary,
   servingContainerName,
   shadowContainerName,
   stickyBucket,
   type WindowStats,
 } from '../../src/domain/rollout.js';
+import { rolloutSection } from '../../src/report/rollout-section.js';
 
 const stable: WindowStats = { requests: 900, errors: 0, p50Ms: 3, p99Ms: 10 };
 const healthy: WindowStats = { requests: 100, errors: 0, p50Ms: 3, p99Ms: 11 };
@@ -70,13 +73,74 @@ describe('decideStep', () => {
     });
   });
 
-  it('bakes again with too little traffic, then gives up and says what to do', () => {
+  it('holds the weight with too little traffic, and never rolls back for it: a person decides at the deadline', () => {
     const j = { kind: 'insufficient' as const, reason: 'the canary answered 3 requests' };
-    expect(decideStep(j, 2, DEFAULT_LIMITS).kind).toBe('extend');
-    expect(decideStep(j, 3, DEFAULT_LIMITS)).toEqual({
-      kind: 'rollback',
-      reason: 'the canary answered 3 requests, after 4 windows; send traffic or lower rollout.minRequests',
+    const limits = { ...DEFAULT_LIMITS, inconclusiveMs: 30 * 60_000 };
+    expect(decideStep(j, 0, limits)).toEqual({
+      kind: 'extend',
+      reason: 'inconclusive: the canary answered 3 requests; holding the weight',
     });
+    expect(decideStep(j, 30 * 60_000 - 1, limits).kind).toBe('extend');
+    expect(decideStep(j, 30 * 60_000, limits)).toEqual({
+      kind: 'review',
+      reason:
+        'inconclusive for 30 min: the canary answered 3 requests; a reviewer decides whether it goes on (approve) or rolls back (reject)',
+    });
+    // a breach still rolls back at once, however long the step has held
+    expect(decideStep({ kind: 'breach', reason: 'bad' }, 60 * 60_000, limits).kind).toBe('rollback');
+  });
+});
+
+describe('judged window', () => {
+  it('counts every request since the weight was set, at least one bake, at most what the gateway keeps', () => {
+    expect(judgedWindowMs(2_000, 10_000)).toBe(10_000);
+    expect(judgedWindowMs(95_000, 10_000)).toBe(95_000);
+    expect(judgedWindowMs(3_600_000, 10_000)).toBe(900_000);
+  });
+
+  it('says how long in words a person reads', () => {
+    expect(minutes(45_000)).toBe('45 s');
+    expect(minutes(30 * 60_000)).toBe('30 min');
+    expect(minutes(3 * 3_600_000)).toBe('3 h');
+  });
+});
+
+describe('rollout report section', () => {
+  it('says a first release was not judged on live traffic', () => {
+    const sec = rolloutSection({
+      version: 'v1',
+      stable: null,
+      windows: [{ weight: 100, canary: null, stable: null, decision: 'unjudged', reason: 'first release' }],
+      ending: 'released without a judgement on live traffic',
+    });
+    expect(sec.title).toBe('Rollout');
+    expect(sec.markdown).toContain('was not judged on live traffic');
+    expect(sec.markdown).toContain('| 100 % | unjudged | — | — | — | — | — | first release |');
+    expect(sec.html).toContain(
+      '<b>Not judged on live traffic. released without a judgement on live traffic</b>',
+    );
+  });
+
+  it("lists each judged window with both versions' numbers", () => {
+    const sec = rolloutSection({
+      version: 'v2',
+      stable: 'v1',
+      windows: [
+        {
+          weight: 25,
+          canary: { requests: 3, errors: 0, p50Ms: 2, p99Ms: 4.26 },
+          stable: stable,
+          decision: 'extend',
+          reason: 'inconclusive',
+        },
+        { weight: 25, canary: healthy, stable, decision: 'advance', reason: 'ok | fine' },
+      ],
+      ending: 'v2 took every step (25, 100 %)',
+    });
+    expect(sec.markdown).toContain('against stable v1 on live traffic');
+    expect(sec.markdown).not.toContain('Not judged');
+    expect(sec.markdown).toContain('| 25 % | extend | 3 | 0 | 4.3 ms | 900 | 10.0 ms | inconclusive |');
+    expect(sec.markdown).toContain('ok \\| fine');
   });
 });
 

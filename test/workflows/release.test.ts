@@ -10,7 +10,7 @@ import type { ReleaseActivities } from '../../src/activities/index.js';
 import type { AuditEntry } from '../../src/domain/audit.js';
 import { parsePolicy } from '../../src/domain/policy.js';
 import type { StageOutcome } from '../../src/domain/release.js';
-import { DEFAULT_LIMITS, servingContainerName } from '../../src/domain/rollout.js';
+import { DEFAULT_LIMITS, servingContainerName, type WindowStats } from '../../src/domain/rollout.js';
 import type { ValidateOutput } from '../../src/domain/validate.js';
 import {
   auditQuery,
@@ -18,6 +18,7 @@ import {
   reviewUpdate,
   rolloutControlSignal,
   stateQuery,
+  type ReleaseState,
 } from '../../src/workflows/definitions.js';
 import type { release } from '../../src/workflows/release.js';
 import { manifestDoc, releaseInput, TEST_POLICY, validated } from '../support/release-fixtures.js';
@@ -96,7 +97,7 @@ function mocks(
       output: { judgement: null, selectionRates: {} },
       summary: 'colour parity ratio 0.94, sex parity ratio 0.95 on 300 predictions',
     }),
-    // The rollout against a gateway with no traffic and no stable: one window at 100 %.
+    // The rollout against a gateway with no traffic and no stable: a first release, 100 % at once.
     planRollout: async () => ({
       steps: [100],
       bakeMs: 100,
@@ -113,6 +114,7 @@ function mocks(
     setRoute: async () => undefined,
     windowStats: async () => ({}),
     stopServing: async () => undefined,
+    reportRollout: async () => null,
     exportAudit: async ({ entries }) => {
       await gate;
       exported.push(entries);
@@ -120,6 +122,17 @@ function mocks(
     },
   };
   return m;
+}
+
+/** The gateway route of a model that `stable` serves alone. */
+function servedBy(stable: { version: string; url: string }): ReleaseActivities['currentRoute'] {
+  return async () => ({ stable, canary: null, shadow: null, faults: {}, stickyInput: null });
+}
+
+/** Gateway stats with plenty of healthy traffic for stable v0 and the canary. */
+function busy(canary: string): Record<string, WindowStats> {
+  const healthy = { requests: 500, errors: 0, p50Ms: 3, p99Ms: 9 };
+  return { v0: healthy, [canary]: healthy };
 }
 
 let seq = 0;
@@ -140,6 +153,18 @@ async function untilReviewPending(handle: WorkflowHandle<typeof release>) {
     await sleep(100);
   }
   throw new Error('review never became pending');
+}
+
+/** What `paved reviews` lists: running releases in review, or in a rollout that waits for one. */
+async function pavedReviewsQuery(workflowId: string): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    for await (const wf of h.client.workflow.list({
+      query: `PavedStage IN ("review", "rollout") AND ExecutionStatus = "Running"`,
+    }))
+      if (wf.workflowId === workflowId) return true;
+    await sleep(100);
+  }
+  return false;
 }
 
 async function saveHistory(handle: WorkflowHandle<typeof release>, name: string) {
@@ -535,13 +560,7 @@ describe('release workflow', () => {
       drainMs: 0,
       limits: { ...DEFAULT_LIMITS, minRequests: 50 },
     });
-    m.activities.currentRoute = async () => ({
-      stable,
-      canary: null,
-      shadow: null,
-      faults: {},
-      stickyInput: null,
-    });
+    m.activities.currentRoute = servedBy(stable);
     m.activities.setRoute = async ({ route }) => void routes.push(route);
     m.activities.stopServing = async ({ container }) => void stopped.push(container);
     let version = '';
@@ -569,6 +588,194 @@ describe('release workflow', () => {
     expect(step).toMatchObject({ verdict: 'fail', outputs: { weight: 5, decision: 'rollback' } });
   });
 
+  it('a first release takes 100 % with no traffic at all, and the audit and report say it was not judged', async () => {
+    const m = mocks(validated(manifestDoc()));
+    let statsAsked = 0;
+    const reported: Array<{ stable: string | null; ending: string; decisions: string[] }> = [];
+    const routes: unknown[] = [];
+    m.activities.planRollout = async () => ({
+      steps: [5, 25, 100],
+      bakeMs: 60_000,
+      drainMs: 0,
+      limits: DEFAULT_LIMITS,
+    });
+    m.activities.windowStats = async () => {
+      statsAsked++;
+      return {};
+    };
+    m.activities.setRoute = async ({ route }) => void routes.push(route);
+    m.activities.reportRollout = async ({ stable, ending, windows }) => {
+      reported.push({ stable, ending, decisions: windows.map((w) => w.decision) });
+      return '/reports/arrests/v1/report.html';
+    };
+    const { result, trail } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      return { result: await handle.result(), trail: await handle.query(auditQuery) };
+    });
+    expect(result.status).toBe('released');
+    expect(result.exitCode).toBe(0);
+    // no bake, no window: a minute-long bake would have timed this test out
+    expect(statsAsked).toBe(0);
+    expect(routes).toEqual([
+      expect.objectContaining({
+        stable: { version: expect.stringMatching(/^t/), url: 'http://127.0.0.1:1' },
+        canary: null,
+      }),
+    ]);
+    const step = trail.find((e) => e.action === 'rollout step 100 %')!;
+    expect(step).toMatchObject({ verdict: 'pass', outputs: { weight: 100, decision: 'unjudged' } });
+    expect(step.reason).toContain('not judged on live traffic');
+    expect(result.reason).toMatch(/^passed validate, .*rollout; first release, not judged on live traffic$/);
+    expect(trail.find((e) => e.action === 'release released')!.reason).toBe(result.reason);
+    expect(reported).toEqual([
+      { stable: null, ending: 'released without a judgement on live traffic', decisions: ['unjudged'] },
+    ]);
+  });
+
+  it('with a stable and no traffic, a step is inconclusive: it holds, then asks a reviewer; approve goes on', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const weights: number[] = [];
+    const windows: number[] = [];
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.planRollout = async () => ({
+      steps: [5, 100],
+      bakeMs: 200,
+      drainMs: 0,
+      // The dev server fires short timers late (up to a second): several windows fit in 3 s.
+      limits: { ...DEFAULT_LIMITS, inconclusiveMs: 3_000 },
+    });
+    m.activities.currentRoute = servedBy(stable);
+    m.activities.setRoute = async ({ route }) =>
+      void weights.push((route as { canary: { weight: number } | null }).canary?.weight ?? 100);
+    let version = '';
+    let quiet = true;
+    m.activities.windowStats = async ({ windowMs }): Promise<Record<string, WindowStats>> => {
+      windows.push(windowMs);
+      // No traffic at 5 %; plenty once a reviewer let it go on to 100 %.
+      return quiet ? {} : busy(version);
+    };
+    const { result, trail, holding, asked, list } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      version = handle.workflowId.split('/')[2]!;
+      let holding: ReleaseState | undefined;
+      for (let i = 0; i < 200 && !holding; i++) {
+        const s = await handle.query(stateQuery);
+        if (s.rollout?.phase === 'inconclusive') holding = s;
+        else await sleep(25);
+      }
+      const asked = await untilReviewPending(handle);
+      const list = await pavedReviewsQuery(handle.workflowId);
+      quiet = false;
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'low traffic hour' }],
+      });
+      return { result: await handle.result(), trail: await handle.query(auditQuery), holding, asked, list };
+    });
+    expect(holding!.rollout).toMatchObject({ weight: 5, phase: 'inconclusive' });
+    expect(holding!.rollout!.note).toContain('holding 5 %: inconclusive: the canary answered 0 requests');
+    expect(holding!.details).toContain('a reviewer is asked in');
+    expect(asked.pendingReview).toMatchObject({
+      round: 1,
+      reviewers: ['bob@example.com', 'carol@example.com'],
+    });
+    expect(asked.pendingReview!.reasons[0]!.message).toMatch(
+      /at 5 %: inconclusive for \d s: the canary answered 0 requests/,
+    );
+    expect(asked.stage).toBe('rollout'); // the release keeps its model's lane while a person decides
+    expect(asked.rollout).toMatchObject({ weight: 5, phase: 'review' });
+    expect(list).toBe(true);
+    // the weight held (no rollback, no second 5 %) until the reviewer approved; then 100 %, judged
+    expect(weights).toEqual([5, 100, 100]);
+    // sparse traffic adds up: each window reaches back to when the weight was set
+    expect(windows[0]).toBeGreaterThanOrEqual(200);
+    expect(windows[0]).toBeLessThan(3_000);
+    expect(Math.max(...windows.slice(0, -1))).toBeGreaterThanOrEqual(3_000);
+    expect(result).toMatchObject({ status: 'released', exitCode: 0 });
+    const decisions = trail
+      .filter((e) => e.action.startsWith('rollout step'))
+      .map((e) => `${e.action}: ${(e.outputs as { decision: string }).decision}`);
+    expect(decisions.at(0)).toBe('rollout step 5 %: extend');
+    expect(decisions.at(-2)).toBe('rollout step 5 %: review');
+    expect(decisions.at(-1)).toBe('rollout step 100 %: advance');
+    expect(decisions).not.toContain('rollout step 5 %: rollback');
+    expect(trail.map((e) => `${e.actor}: ${e.action}`)).toEqual(
+      expect.arrayContaining(['paved: review requested', 'bob@example.com: review approved']),
+    );
+  });
+
+  it('a reviewer who rejects an inconclusive step rolls it back (exit 3); stable keeps the traffic', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const routes: unknown[] = [];
+    const stopped: string[] = [];
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.planRollout = async () => ({
+      steps: [5, 100],
+      bakeMs: 100,
+      drainMs: 0,
+      limits: { ...DEFAULT_LIMITS, inconclusiveMs: 300 },
+    });
+    m.activities.currentRoute = servedBy(stable);
+    m.activities.setRoute = async ({ route }) => void routes.push(route);
+    m.activities.stopServing = async ({ container }) => void stopped.push(container);
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'reject', reviewer: 'carol@example.com', comment: 'wait for the morning' }],
+      });
+      return handle.result();
+    });
+    expect(result).toEqual({
+      status: 'rejected',
+      exitCode: 3,
+      stage: 'rollout',
+      reason: 'rejected by carol@example.com: wait for the morning',
+    });
+    expect(routes.at(-1)).toMatchObject({ stable, canary: null });
+    expect(stopped).toEqual([expect.stringMatching(/^paved-arrests\.t/)]);
+  });
+
+  it('an off-path release approved before shadow is asked again for an inconclusive step, as a new round', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.planRollout = async () => ({
+      steps: [5, 100],
+      bakeMs: 100,
+      drainMs: 0,
+      limits: { ...DEFAULT_LIMITS, inconclusiveMs: 200 },
+    });
+    m.activities.currentRoute = servedBy(stable);
+    let quiet = true;
+    let version = '';
+    m.activities.windowStats = async (): Promise<Record<string, WindowStats>> => (quiet ? {} : busy(version));
+    const { result, rounds } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      version = handle.workflowId.split('/')[2]!;
+      const first = await untilReviewPending(handle);
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
+        updateId: 'review/1/bob@example.com/approve',
+      });
+      let second: ReleaseState | undefined;
+      for (let i = 0; i < 200 && !second; i++) {
+        const s = await handle.query(stateQuery);
+        if (s.pendingReview?.round === 2) second = s;
+        else await sleep(25);
+      }
+      quiet = false;
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
+        updateId: 'review/2/bob@example.com/approve',
+      });
+      return {
+        result: await handle.result(),
+        rounds: [first.pendingReview!.round, second?.pendingReview?.round],
+      };
+    });
+    expect(rounds).toEqual([1, 2]);
+    expect(result.status).toBe('released');
+  });
+
   it('pause holds the weight, resume continues, promote skips the remaining steps', async () => {
     const m = mocks(validated(manifestDoc()));
     const weights: number[] = [];
@@ -579,13 +786,7 @@ describe('release workflow', () => {
       drainMs: 0,
       limits: { ...DEFAULT_LIMITS, minRequests: 0 },
     });
-    m.activities.currentRoute = async () => ({
-      stable,
-      canary: null,
-      shadow: null,
-      faults: {},
-      stickyInput: null,
-    });
+    m.activities.currentRoute = servedBy(stable);
     m.activities.setRoute = async ({ route }) =>
       void weights.push((route as { canary: { weight: number } | null }).canary?.weight ?? 100);
     const { result, trail } = await h.run(m.activities, async (tq) => {
@@ -641,13 +842,7 @@ describe('release workflow', () => {
   it('an old stable that will not stop is reported, not rolled back: the new version keeps serving', async () => {
     const m = mocks(validated(manifestDoc()));
     const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
-    m.activities.currentRoute = async () => ({
-      stable,
-      canary: null,
-      shadow: null,
-      faults: {},
-      stickyInput: null,
-    });
+    m.activities.currentRoute = servedBy(stable);
     const routes: unknown[] = [];
     m.activities.setRoute = async ({ route }) => void routes.push(route);
     m.activities.stopServing = async () => {
@@ -672,6 +867,7 @@ describe('release workflow', () => {
       drainMs: 0,
       limits: DEFAULT_LIMITS,
     });
+    m.activities.currentRoute = servedBy({ version: 'v0', url: 'http://127.0.0.1:2' });
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout === null; i++) await sleep(50);

@@ -21,7 +21,8 @@ interface PendingRow {
 
 async function pendingReviews(client: Client, config: ReturnType<typeof loadConfig>): Promise<PendingRow[]> {
   const rows: PendingRow[] = [];
-  const query = `${PavedStage.name} = "review" AND ExecutionStatus = "Running"`;
+  // A rollout that waits for a person (an inconclusive step) keeps PavedStage "rollout": it holds its model's lane.
+  const query = `${PavedStage.name} IN ("review", "rollout") AND ExecutionStatus = "Running"`;
   for await (const wf of client.workflow.list({ query })) {
     const state = await client.workflow
       .getHandle(wf.workflowId)
@@ -51,11 +52,14 @@ async function review(
 ): Promise<ReviewResult> {
   const { model, version } = releaseRef(ref);
   const handle = client.workflow.getHandle(workflowIdFor(model, version));
+  // A release may ask more than once; each round is its own update.
+  const now = await handle.query(stateQuery).catch(() => undefined);
+  const round = now?.pendingReview?.round ?? now?.review?.round ?? 1;
   try {
     return await handle.executeUpdate(reviewUpdate, {
       args: [{ decision, reviewer, comment }],
-      // Same reviewer, same decision, same update: Temporal answers a retry with the first result.
-      updateId: `review/${reviewer}/${decision}`,
+      // Same round, reviewer and decision, same update: Temporal answers a retry with the first result.
+      updateId: `review/${round}/${reviewer}/${decision}`,
     });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)

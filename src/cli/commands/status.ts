@@ -21,6 +21,13 @@ async function releaseState(client: Client, model: string, version: string): Pro
   }
 }
 
+const ROLLOUT_PHASE: Record<NonNullable<ReleaseState['rollout']>['phase'], string> = {
+  judging: 'judged on live traffic',
+  inconclusive: 'inconclusive, too little traffic',
+  review: 'waiting for a reviewer',
+  unjudged: 'first release, not judged',
+};
+
 function describeState(config: PavedConfig, s: ReleaseState): string {
   const lines = [
     `${s.model}/${s.version}  owner ${s.owner ?? '?'}  stage ${s.stage}${s.outcome ? `  outcome ${s.outcome.status} (exit ${s.outcome.exitCode})` : ''}`,
@@ -29,6 +36,10 @@ function describeState(config: PavedConfig, s: ReleaseState): string {
   if (s.pendingReview)
     lines.push(
       `  review pending: ${s.pendingReview.reviewers.join(' or ')}, deadline ${s.pendingReview.deadline}`,
+    );
+  if (s.rollout && !s.outcome)
+    lines.push(
+      `  rollout: ${s.rollout.weight} % to ${s.version}${s.rollout.paused ? ' (paused)' : ''}; ${ROLLOUT_PHASE[s.rollout.phase]}: ${s.rollout.note}`,
     );
   lines.push(`  ${s.details}`, `  ${workflowUiUrl(config, workflowIdFor(s.model, s.version))}`);
   return lines.join('\n');

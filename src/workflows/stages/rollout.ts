@@ -11,8 +11,19 @@ import type { ServingBackend } from '../../activities/rollout.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { FeatureBinding } from '../../domain/feature-binding.js';
 import type { Manifest } from '../../domain/manifest.js';
-import { decideStep, judgeWindow, servingContainerName, type WindowStats } from '../../domain/rollout.js';
+import type { ReleaseOutcome } from '../../domain/release.js';
+import {
+  decideStep,
+  judgedWindowMs,
+  judgeWindow,
+  minutes,
+  servingContainerName,
+  type RolloutStepRecord,
+  type WindowStats,
+} from '../../domain/rollout.js';
+import type { Finding } from '../../domain/schema-errors.js';
 import type { ModelRoute } from '../../gateway/routes.js';
+import type { RolloutProgress } from '../definitions.js';
 import type { StageContext } from './stage.js';
 
 // Route changes and stats are quick calls to the gateway on loopback; starting a
@@ -29,6 +40,12 @@ const containers = proxyActivities<ReleaseActivities>({
   summary: 'rollout: start or stop a serving container',
 });
 
+const reports = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3 },
+  summary: 'rollout: add the rollout section to the report',
+});
+
 /** Set by the operator signal handler; read by the stage between and during bakes. */
 export interface RolloutControl {
   paused: boolean;
@@ -36,7 +53,11 @@ export interface RolloutControl {
   promote: { actor: string; reason?: string } | null;
 }
 
-export type RolloutResult = { kind: 'released'; reason: string } | { kind: 'rolled-back'; reason: string };
+/** How the stage ended; a reviewer's reject or no answer after an inconclusive step ends as that review did. */
+export type RolloutResult =
+  | { kind: 'released'; reason: string; judged: boolean }
+  | { kind: 'rolled-back'; reason: string }
+  | { kind: 'rejected' | 'expired'; reason: string };
 
 export interface RolloutArgs {
   manifest: Pick<Manifest, 'rollout'>;
@@ -46,7 +67,9 @@ export interface RolloutArgs {
   control: RolloutControl;
   record: (entry: Omit<AuditEntry, 'seq' | 'at'>) => void;
   show: (details: string) => void;
-  progress: (weight: number, stable: string | null) => void;
+  progress: (p: RolloutProgress) => void;
+  /** Asks the team's reviewers; null once approved, else how the review ended. */
+  askReview: (reasons: Finding[]) => Promise<ReleaseOutcome | null>;
 }
 
 const NO_TRAFFIC: WindowStats = { requests: 0, errors: 0, p50Ms: null, p99Ms: null };
@@ -54,8 +77,9 @@ const NO_TRAFFIC: WindowStats = { requests: 0, errors: 0, p50Ms: null, p99Ms: nu
 /**
  * Shifts traffic to the candidate step by step through the gateway, judging it
  * against stable after each bake window, and rolls back on a breach or an abort.
- * A model's first release has nothing to compare with: it goes to 100 % and is
- * judged over one window on the absolute limits.
+ * Too little traffic is never a rollback: the step holds until the policy's
+ * deadline, then a reviewer decides. A model's first release has no stable to
+ * protect or compare with: it takes 100 % once its container is ready.
  */
 export async function runRollout(ctx: StageContext, args: RolloutArgs): Promise<RolloutResult> {
   const { model, version } = ctx.input;
@@ -117,17 +141,40 @@ async function rollout(
   };
   const target = { version: canary.version, url: canary.url };
 
-  const rollback = async (reason: string): Promise<RolloutResult> => {
+  const windows: RolloutStepRecord[] = [];
+  /** The report gets the rollout's windows; a report that cannot be written is said, not fatal. */
+  const reportRollout = async (ending: string) => {
+    try {
+      await reports.reportRollout({ model, version, stable: stable?.version ?? null, windows, ending });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      args.record({ actor: 'paved', action: 'report not updated', stage: 'rollout', reason: String(err) });
+    }
+  };
+  const rollback = async (
+    reason: string,
+    ended: 'rolled-back' | 'rejected' | 'expired' = 'rolled-back',
+  ): Promise<RolloutResult> => {
     await gatewayCalls.setRoute({ model, route: stable ? { ...base, canary: null } : null });
     // Requests already on their way to the canary finish before it stops.
     await condition(() => false, plan.drainMs);
     await containers.stopServing({ container: canary.container });
     args.record({ actor: 'paved', action: 'rollout rolled back', stage: 'rollout', verdict: 'fail', reason });
-    return { kind: 'rolled-back', reason };
+    await reportRollout(`rolled back: ${reason}`);
+    return { kind: ended, reason };
   };
+  const aborted = () =>
+    rollback(
+      `aborted by ${control.abort!.actor}${control.abort!.reason ? `: ${control.abort!.reason}` : ''}`,
+    );
 
-  /** Waits one bake window; pause holds the weight and, on resume, the window starts over. */
-  const bake = async (): Promise<'done' | 'abort' | 'promote'> => {
+  /**
+   * Waits one bake window. Pause holds the weight; on resume the window starts
+   * over. 'resumed' tells the caller that time spent paused is not time waited
+   * for traffic.
+   */
+  const bake = async (): Promise<'done' | 'resumed' | 'abort' | 'promote'> => {
+    let paused = false;
     for (;;) {
       await condition(
         () => control.abort !== null || control.promote !== null || control.paused,
@@ -135,33 +182,60 @@ async function rollout(
       );
       if (control.abort) return 'abort';
       if (control.promote) return 'promote';
-      if (!control.paused) return 'done';
+      if (!control.paused) return paused ? 'resumed' : 'done';
+      paused = true;
       args.show(`rollout: paused at this weight; \`paved resume ${model}/${version}\` continues`);
       await condition(() => !control.paused || control.abort !== null || control.promote !== null);
     }
   };
 
-  const steps = stable ? plan.steps : [100];
+  if (control.abort) return aborted();
+
+  if (!stable) {
+    // Nothing to protect and nothing to compare with: waiting for traffic to a model
+    // nobody calls yet would only end in a rollback that protects no one.
+    const note = `first release of ${model}: no stable version to protect or compare with, so it takes 100 % once its container answers ready; not judged on live traffic`;
+    await gatewayCalls.setRoute({ model, route: { ...base, stable: target, canary: null } });
+    args.progress({ weight: 100, stable: version, phase: 'unjudged', note });
+    windows.push({ weight: 100, canary: null, stable: null, decision: 'unjudged', reason: note });
+    args.record({
+      actor: 'paved',
+      action: 'rollout step 100 %',
+      stage: 'rollout',
+      outputs: { weight: 100, canary: null, stable: null, decision: 'unjudged' },
+      verdict: 'pass',
+      reason: note,
+    });
+    await reportRollout('released without a judgement on live traffic');
+    return { kind: 'released', reason: `${version} serves 100 % behind the gateway; ${note}`, judged: false };
+  }
+
+  const steps = plan.steps;
   steps: for (const weight of steps) {
     if (control.promote) break;
+    if (control.abort) return aborted();
     await gatewayCalls.setRoute({ model, route: { ...base, canary: { ...target, weight } } });
-    args.progress(weight, stable?.version ?? null);
-    args.show(`rollout: ${weight} % to ${version}${stable ? `, the rest to ${stable.version}` : ''}; baking`);
-    for (let extensions = 0; ;) {
+    const judging = `${weight} % to ${version}, the rest to ${stable.version}`;
+    args.progress({ weight, stable: stable.version, phase: 'judging', note: `baking ${judging}` });
+    args.show(`rollout: ${judging}; baking`);
+    let since = Date.now();
+    for (;;) {
       const ended = await bake();
-      if (ended === 'abort')
-        return rollback(
-          `aborted by ${control.abort!.actor}${control.abort!.reason ? `: ${control.abort!.reason}` : ''}`,
-        );
+      if (ended === 'abort') return aborted();
       if (ended === 'promote') break steps;
-      const stats = await gatewayCalls.windowStats({ model, windowMs: plan.bakeMs });
+      if (ended === 'resumed') since = Date.now() - plan.bakeMs;
+      const heldMs = Date.now() - since;
+      const stats = await gatewayCalls.windowStats({ model, windowMs: judgedWindowMs(heldMs, plan.bakeMs) });
       const canaryStats = stats[version] ?? NO_TRAFFIC;
-      const stableStats = stable ? (stats[stable.version] ?? NO_TRAFFIC) : null;
-      const decision = decideStep(
-        judgeWindow(canaryStats, stableStats, plan.limits),
-        extensions,
-        plan.limits,
-      );
+      const stableStats = stats[stable.version] ?? NO_TRAFFIC;
+      const decision = decideStep(judgeWindow(canaryStats, stableStats, plan.limits), heldMs, plan.limits);
+      windows.push({
+        weight,
+        canary: canaryStats,
+        stable: stableStats,
+        decision: decision.kind,
+        reason: decision.reason,
+      });
       args.record({
         actor: 'paved',
         action: `rollout step ${weight} %`,
@@ -172,33 +246,66 @@ async function rollout(
       });
       if (decision.kind === 'advance') break;
       if (decision.kind === 'rollback') return rollback(decision.reason);
-      extensions++;
-      args.show(`rollout: ${weight} %, baking again (${decision.reason})`);
+      if (decision.kind === 'extend') {
+        const left = plan.limits.inconclusiveMs - heldMs;
+        const note = `holding ${weight} %: ${decision.reason}; a reviewer is asked in ${minutes(Math.max(left, 0))} if traffic stays this low`;
+        args.progress({ weight, stable: stable.version, phase: 'inconclusive', note });
+        args.show(`rollout: ${note}`);
+        continue;
+      }
+      // Inconclusive for too long: a person decides, the weight holds meanwhile.
+      args.progress({
+        weight,
+        stable: stable.version,
+        phase: 'review',
+        note: `holding ${weight} %: ${decision.reason}`,
+      });
+      const reviewed = await args.askReview([
+        {
+          code: 'rollout-inconclusive',
+          field: 'rollout',
+          message: `${version} at ${weight} %: ${decision.reason}`,
+          fix: 'approve to take the next step without a judgement, reject to roll back; or send traffic',
+        },
+      ]);
+      if (reviewed) return rollback(reviewed.reason, reviewed.status === 'expired' ? 'expired' : 'rejected');
+      windows.push({
+        weight,
+        canary: canaryStats,
+        stable: stableStats,
+        decision: 'approved',
+        reason: 'a reviewer approved going on without a judgement',
+      });
+      args.progress({ weight, stable: stable.version, phase: 'judging', note: `approved at ${weight} %` });
+      break;
     }
   }
 
   await gatewayCalls.setRoute({ model, route: { ...base, stable: target, canary: null } });
-  args.progress(100, version);
   const promoted = control.promote
     ? `promoted by ${control.promote.actor}${control.promote.reason ? `: ${control.promote.reason}` : ''}`
     : `${version} took every step (${steps.join(', ')} %)`;
-  if (stable) {
-    // In-flight requests to the old stable finish before its container goes.
-    args.show(`rollout: ${version} is stable; draining ${stable.version}`);
-    await condition(() => false, plan.drainMs);
-    try {
-      await containers.stopServing({ container: servingContainerName(model, stable.version) });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      // The new version already serves everything: a leftover old container is not a
-      // reason to roll back (which the caller's cleanup would do), only to say so.
-      args.record({
-        actor: 'paved',
-        action: 'old stable not stopped',
-        stage: 'rollout',
-        reason: `stop ${servingContainerName(model, stable.version)} by hand: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
-      });
-    }
+  args.progress({ weight: 100, stable: version, phase: 'judging', note: promoted });
+  await reportRollout(promoted);
+  // In-flight requests to the old stable finish before its container goes.
+  args.show(`rollout: ${version} is stable; draining ${stable.version}`);
+  await condition(() => false, plan.drainMs);
+  try {
+    await containers.stopServing({ container: servingContainerName(model, stable.version) });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // The new version already serves everything: a leftover old container is not a
+    // reason to roll back (which the caller's cleanup would do), only to say so.
+    args.record({
+      actor: 'paved',
+      action: 'old stable not stopped',
+      stage: 'rollout',
+      reason: `stop ${servingContainerName(model, stable.version)} by hand: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
+    });
   }
-  return { kind: 'released', reason: `${promoted}; ${version} serves 100 % behind the gateway` };
+  return {
+    kind: 'released',
+    reason: `${promoted}; ${version} serves 100 % behind the gateway`,
+    judged: true,
+  };
 }
