@@ -15,11 +15,14 @@ import type { Policy } from '../domain/policy.js';
 import { gateStageVerdict } from '../domain/gate-verdict.js';
 import type { StageOutcome } from '../domain/release.js';
 import { biasSection } from '../report/bias-section.js';
+import { attributeSources, describeSources, type RowAttributes } from '../domain/sensitive-attributes.js';
 
 export interface BiasInput {
   model: string;
   version: string;
   fairness: Manifest['fairness'];
+  /** The model's input names: a sensitive attribute among them is read from each request. */
+  inputs?: string[];
   /** predictions.jsonl from the shadow stage. */
   predictions: string;
   stableVersion: string | null;
@@ -48,6 +51,8 @@ interface PredictionLine {
   label: Outcome | null;
   candidate: number | null;
   stable: number | null;
+  /** The sensitive attributes the replayed request (or its sample line) carried. */
+  attributes?: RowAttributes;
 }
 
 function stopped(reason: string): StageOutcome<BiasOutput> {
@@ -124,34 +129,55 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
       } catch (err) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
       }
-      if (!input.entityKey)
-        return stopped(
-          `fairness: the bias gate looks up ${sensitive.join(', ')} by entity, but the model reads no feature service; declare features.service in paved.yaml`,
-        );
       if (!existsSync(input.predictions))
         throw new Error(
           `the shadow stage's predictions are missing (${input.predictions}); the stage reruns shadow`,
         );
-      const lines = readFileSync(input.predictions, 'utf8')
+      const all = readFileSync(input.predictions, 'utf8')
         .split('\n')
         .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as PredictionLine)
-        .filter((l) => l.entity !== null);
-      const entities = lines.map((l) => (/^\d+$/.test(l.entity!) ? Number(l.entity) : l.entity!));
-      const online = await deps.server.onlineFeatures(input.fairness.service!, input.entityKey, entities);
-      // Full refs are view__feature; the manifest names the feature.
-      const column = (attr: string) =>
-        Object.entries(online.values).find(([ref]) => ref === attr || ref.endsWith(`__${attr}`))?.[1];
-      const missing = sensitive.filter((a) => !column(a));
-      if (missing.length > 0) {
-        const available = Object.keys(online.values).map((r) => r.split('__').pop());
+        .map((l) => JSON.parse(l) as PredictionLine);
+      const { sources, missing } = attributeSources(sensitive, all, {
+        inputs: input.inputs ?? [],
+        service: input.fairness.service ?? null,
+      });
+      if (missing.length > 0)
         return stopped(
-          `fairness.sensitive: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in feature service ` +
-            `${input.fairness.service} (it has ${available.join(', ')}); fix the name in paved.yaml`,
+          `fairness.sensitive: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in no replayed request: ` +
+            'make it a model input, add it to each traffic sample line as "attributes" (docs/traffic-format.md), ' +
+            'or name a Feast feature service that holds it in fairness.service',
         );
+      const fromFeast = sources.filter((s) => s.kind === 'feature-service').map((s) => s.attribute);
+      if (fromFeast.length > 0 && !input.entityKey)
+        return stopped(
+          `fairness: the bias gate looks up ${fromFeast.join(', ')} by entity in ${input.fairness.service}, but the model reads no feature service; declare features.service in paved.yaml, or send ${fromFeast.join(', ')} with each request`,
+        );
+      // Rows looked up in Feast need an entity; rows whose requests carry everything do not.
+      const lines = fromFeast.length > 0 ? all.filter((l) => l.entity !== null) : all;
+      let looked: Record<string, Array<string | number | boolean | null>> = {};
+      if (fromFeast.length > 0) {
+        const entities = lines.map((l) => (/^\d+$/.test(l.entity!) ? Number(l.entity) : l.entity!));
+        const online = await deps.server.onlineFeatures(input.fairness.service!, input.entityKey!, entities);
+        // Full refs are view__feature; the manifest names the feature.
+        const column = (attr: string) =>
+          Object.entries(online.values).find(([ref]) => ref === attr || ref.endsWith(`__${attr}`))?.[1];
+        const absent = fromFeast.filter((a) => !column(a));
+        if (absent.length > 0) {
+          const available = Object.keys(online.values).map((r) => r.split('__').pop());
+          return stopped(
+            `fairness.sensitive: ${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in feature service ` +
+              `${input.fairness.service} (it has ${available.join(', ')}); fix the name in paved.yaml`,
+          );
+        }
+        looked = Object.fromEntries(fromFeast.map((a) => [a, column(a)!]));
       }
-      const groups = lines.map((_, i) =>
-        Object.fromEntries(sensitive.map((a) => [a, column(a)![i] === null ? null : String(column(a)![i])])),
+      const groups = lines.map((l, i) =>
+        Object.fromEntries(
+          sensitive.map((a) => {
+            const v = a in looked ? looked[a]![i] : l.attributes?.[a];
+            return [a, v === null || v === undefined ? null : String(v)];
+          }),
+        ),
       );
       const t = policy.fairness;
       const thresholds = {
@@ -189,7 +215,7 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
           candidate: { version: input.version, metrics: candidate },
           stable: stable && input.stableVersion ? { version: input.stableVersion, metrics: stable } : null,
           judgement,
-          source: `Feast service ${input.fairness.service}`,
+          source: describeSources(sources),
         });
         report.sections = [...report.sections.filter((s) => s.title !== section.title), section];
         reportPath = deps.reports.save(report).html;

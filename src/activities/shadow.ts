@@ -29,6 +29,7 @@ import {
 import { parseTraffic, replayRate, TrafficFormatError, type TrafficLine } from '../domain/traffic.js';
 import type { ShadowSection } from '../report/release-report.js';
 import { withHeartbeat } from './heartbeat.js';
+import { rowAttributes } from '../domain/sensitive-attributes.js';
 
 export interface ShadowInput {
   model: string;
@@ -38,6 +39,8 @@ export interface ShadowInput {
   allowPickle: boolean;
   package: PackageRef;
   manifest: Pick<Manifest, 'budgets' | 'shadow'>;
+  /** fairness.sensitive: predictions carry these when the requests do. */
+  sensitive?: string[];
 }
 
 export interface ShadowOutput {
@@ -172,12 +175,14 @@ function predictionLines(
   candidate: ReadonlyArray<Answer | null>,
   stable: ReadonlyArray<Answer | null> | undefined,
   binding: FeatureBinding | null,
+  sensitive: readonly string[],
 ): string[] {
   const out: string[] = [];
   candidate.forEach((a, i) => {
     const line = lines[i % lines.length]!;
     const st = stable?.[i];
     const rows = a?.labels.length ?? st?.labels.length ?? 1;
+    const attributes = rowAttributes(line, sensitive, rows);
     entitiesOf(line, binding, rows).forEach((entity, r) =>
       out.push(
         JSON.stringify({
@@ -185,6 +190,7 @@ function predictionLines(
           label: rows === 1 ? (line.label ?? null) : null,
           candidate: a?.labels[r] ?? null,
           stable: st?.labels.length === rows ? st.labels[r] : null,
+          ...(sensitive.length > 0 ? { attributes: attributes[r] } : {}),
         }),
       ),
     );
@@ -383,6 +389,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             result.targets[0]!.answers,
             result.targets[1]?.answers,
             input.binding,
+            input.sensitive ?? [],
           ).join('\n') + '\n',
         );
         const verdictKind = gateStageVerdict(judgement, {

@@ -7,6 +7,7 @@ type Register = (program: Command) => void;
 // should not pay for the Temporal and Docker clients. Help loads them all.
 const COMMANDS: Record<string, () => Promise<Register>> = {
   init: async () => (await import('./commands/init.js')).registerInitCommand,
+  train: async () => (await import('./commands/train.js')).registerTrainCommand,
   validate: async () => (await import('./commands/validate.js')).registerValidateCommand,
   release: async () => (await import('./commands/release.js')).registerReleaseCommand,
   status: async () => (await import('./commands/status.js')).registerStatusCommand,

@@ -72,7 +72,10 @@ export const ManifestSchema = z
     fairness: z
       .strictObject({
         sensitive: z.array(z.string().min(1)).default([]),
-        /** The Feast feature service that holds the sensitive attributes (not model inputs). */
+        /**
+         * The Feast feature service that holds sensitive attributes that are neither
+         * model inputs nor carried by the traffic sample's lines.
+         */
         service: z
           .string()
           .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a Feast feature service name')
@@ -85,13 +88,15 @@ export const ManifestSchema = z
     rollout: rolloutSchema.optional(),
   })
   .superRefine((m, ctx) => {
-    if (m.fairness.sensitive.length > 0 && !m.fairness.service)
+    const inputs = new Set(m.inputs.map((i) => i.name));
+    // An attribute the model does not read comes from the sample's lines or from Feast.
+    const elsewhere = m.fairness.sensitive.filter((a) => !inputs.has(a));
+    if (elsewhere.length > 0 && !m.fairness.service && !m.shadow?.sample)
       ctx.addIssue({
         code: 'custom',
         path: ['fairness', 'service'],
-        message: `is required to look up ${m.fairness.sensitive.join(', ')} for the bias gate`,
+        message: `is required to look up ${elsewhere.join(', ')} for the bias gate (not a model input, and no shadow.sample to carry it)`,
       });
-    const inputs = new Set(m.inputs.map((i) => i.name));
     m.features?.request.forEach((name, k) => {
       if (!inputs.has(name))
         ctx.addIssue({

@@ -14,6 +14,11 @@ export const TemplateSchema = z.object({
   health: z.object({ live: z.string(), ready: z.string() }),
   requirements: z.array(z.string().min(1)).min(1),
   optional_requirements: z.array(z.string()).default([]),
+  /**
+   * What `paved train` adds to the serving pins (reading the scientist's table),
+   * never instead of them: training and serving share every library they both load.
+   */
+  training_requirements: z.array(z.string()).default([]),
   constraints: z.string().optional(),
   wheel_platforms: z.array(z.string()).min(1),
 });

@@ -23,6 +23,11 @@ export const TrafficLineSchema = z.object({
     inputs: z.array(z.looseObject({ name: z.string(), data: z.array(z.unknown()) })).min(1),
   }),
   label: z.union([z.literal(0), z.literal(1)]).optional(),
+  /**
+   * Held-out samples only: facts about the person that the model does not read
+   * (e.g. sex), so the bias gate can group by them without a feature service.
+   */
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
 
 export type TrafficLine = z.infer<typeof TrafficLineSchema>;

@@ -14,6 +14,12 @@ import type {
 
 export const PavedStage = defineSearchAttributeKey('PavedStage', SearchAttributeType.KEYWORD);
 export const PavedModel = defineSearchAttributeKey('PavedModel', SearchAttributeType.KEYWORD);
+/**
+ * How a release ended (released, stopped, rejected, expired, rolled-back, cancelled,
+ * failed), set once when it ends: every release's run is COMPLETED in Temporal, so
+ * this is the column and filter an operator scans the workflow list by.
+ */
+export const PavedOutcome = defineSearchAttributeKey('PavedOutcome', SearchAttributeType.KEYWORD);
 
 export const TASK_QUEUE_DEFAULT = 'paved';
 

@@ -25,6 +25,7 @@ import type { Finding } from '../domain/schema-errors.js';
 import {
   auditQuery,
   PavedModel,
+  PavedOutcome,
   PavedStage,
   reviewUpdate,
   rolloutControlSignal,
@@ -132,7 +133,10 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     state.outcome = result;
     state.stage = 'done';
     state.pendingReview = null;
-    upsertSearchAttributes([{ key: PavedStage, value: result.status }]);
+    upsertSearchAttributes([
+      { key: PavedStage, value: result.status },
+      { key: PavedOutcome, value: result.status },
+    ]);
     show(`${result.status}: ${result.reason}`);
     record({
       actor: 'paved',

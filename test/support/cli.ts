@@ -14,8 +14,9 @@ export async function paved(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 300_000,
+  cwd?: string,
 ): Promise<CliResult> {
-  const run = pavedBackground(args, env);
+  const run = pavedBackground(args, env, cwd);
   const timer = setTimeout(() => run.kill(), timeoutMs);
   try {
     return await run.done;
@@ -62,9 +63,11 @@ export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker
 export function pavedBackground(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  cwd?: string,
 ): { done: Promise<CliResult>; stdout: () => string; kill: () => void } {
   const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), ...args], {
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -37,7 +37,27 @@ export class ReleaseHarness {
       workflowBundle: this.bundle,
       activities,
     });
-    return worker.runUntil(fn(taskQueue));
+    try {
+      return await worker.runUntil(fn(taskQueue));
+    } finally {
+      await this.terminateLeftovers(taskQueue);
+    }
+  }
+
+  /**
+   * A failed test can leave its release running, e.g. waiting for a review mid-rollout
+   * (PavedStage "rollout"): on the shared dev server it would hold its model's
+   * rollout lane, and every later release of that model would wait behind it.
+   */
+  private async terminateLeftovers(taskQueue: string): Promise<void> {
+    for await (const wf of this.client.workflow.list({
+      query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+    })) {
+      await this.client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .terminate('left running by a test')
+        .catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, servingContainerName, type WindowStats } from '../../sr
 import type { ValidateOutput } from '../../src/domain/validate.js';
 import {
   auditQuery,
+  PavedOutcome,
   PavedStage,
   reviewUpdate,
   rolloutControlSignal,
@@ -201,6 +202,7 @@ describe('release workflow', () => {
       reason: expect.stringContaining('passed validate'),
     });
     expect(desc.typedSearchAttributes.get(PavedStage)).toBe('released');
+    expect(desc.typedSearchAttributes.get(PavedOutcome)).toBe('released');
     const trail = m.exported[0]!;
     expect(trail.map((e) => `${e.actor}: ${e.action}`)).toEqual([
       'ci@example.com: release requested',
@@ -568,10 +570,11 @@ describe('release workflow', () => {
       v0: { requests: 950, errors: 0, p50Ms: 3, p99Ms: 9 },
       [version]: { requests: 100, errors: 20, p50Ms: 3, p99Ms: 9 },
     });
-    const result = await h.run(m.activities, async (tq) => {
+    const { result, listed } = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       version = handle.workflowId.split('/')[2]!;
-      return handle.result();
+      const result = await handle.result();
+      return { result, listed: (await handle.describe()).typedSearchAttributes.get(PavedOutcome) };
     });
     expect(result).toEqual({
       status: 'rolled-back',
@@ -579,6 +582,8 @@ describe('release workflow', () => {
       stage: 'rollout',
       reason: 'canary error rate 20 % (20 of 100) is over the 5 % limit; stable 0 %',
     });
+    // the workflow list's PavedOutcome column says it, while the run itself is COMPLETED
+    expect(listed).toBe('rolled-back');
     expect(routes).toEqual([
       expect.objectContaining({ stable, canary: expect.objectContaining({ version, weight: 5 }) }),
       expect.objectContaining({ stable, canary: null }),

@@ -12,7 +12,11 @@ import { ensurePythonEnv, venvBin } from './python-env.js';
 const NAME = 'temporal';
 
 /** Search attributes every paved namespace must have: the UI filters releases by them. */
-export const SEARCH_ATTRIBUTES = { PavedStage: 'Keyword', PavedModel: 'Keyword' } as const;
+export const SEARCH_ATTRIBUTES = {
+  PavedStage: 'Keyword',
+  PavedModel: 'Keyword',
+  PavedOutcome: 'Keyword',
+} as const;
 
 interface Probe {
   version: string;

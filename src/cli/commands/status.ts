@@ -7,7 +7,7 @@ import type { PavedConfig } from '../../domain/config.js';
 import { PavedError } from '../../domain/errors.js';
 import { MODEL_NAME } from '../../domain/manifest.js';
 import { parseReleaseRef, workflowIdFor } from '../../domain/release.js';
-import { PavedStage, stateQuery, type ReleaseState } from '../../workflows/definitions.js';
+import { PavedOutcome, PavedStage, stateQuery, type ReleaseState } from '../../workflows/definitions.js';
 import { renderTable } from '../table.js';
 import { withClient } from '../client.js';
 
@@ -72,6 +72,7 @@ export function registerStatusCommand(program: Command): void {
           rows.push({
             release: wf.workflowId.replace(/^release\//, ''),
             status: wf.status.name,
+            outcome: wf.typedSearchAttributes.get(PavedOutcome) ?? '',
             stage: stage ?? '',
             started: wf.startTime.toISOString(),
           });
@@ -80,8 +81,8 @@ export function registerStatusCommand(program: Command): void {
         else
           process.stdout.write(
             `${renderTable(
-              ['RELEASE', 'STATUS', 'STAGE', 'STARTED'],
-              rows.map((r) => [r.release!, r.status!, r.stage!, r.started!]),
+              ['RELEASE', 'STATUS', 'OUTCOME', 'STAGE', 'STARTED'],
+              rows.map((r) => [r.release!, r.status!, r.outcome!, r.stage!, r.started!]),
             )}\n`,
           );
       });

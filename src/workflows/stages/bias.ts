@@ -16,7 +16,7 @@ const { biasCheck } = proxyActivities<ReleaseActivities>({
 
 export function runBias(
   ctx: StageContext,
-  args: { manifest: Pick<Manifest, 'fairness'>; shadow: ShadowOutput; entityKey: string | null },
+  args: { manifest: Pick<Manifest, 'fairness' | 'inputs'>; shadow: ShadowOutput; entityKey: string | null },
 ): Promise<StageOutcome<BiasOutput>> {
   if (!args.shadow.predictions) {
     // Only a shadow stage that stopped the release has no predictions; kept total for safety.
@@ -31,6 +31,7 @@ export function runBias(
     model: ctx.input.model,
     version: ctx.input.version,
     fairness: args.manifest.fairness,
+    inputs: args.manifest.inputs.map((i) => i.name),
     predictions: args.shadow.predictions,
     stableVersion: args.shadow.stableVersion,
     entityKey: args.entityKey,

@@ -19,7 +19,7 @@ const { shadowEvaluate } = proxyActivities<ReleaseActivities>({
 export function runShadow(
   ctx: StageContext,
   args: {
-    manifest: Pick<Manifest, 'budgets' | 'shadow'>;
+    manifest: Pick<Manifest, 'budgets' | 'shadow' | 'fairness'>;
     image: string;
     binding: FeatureBinding | null;
     allowPickle: boolean;
@@ -36,5 +36,6 @@ export function runShadow(
       budgets: args.manifest.budgets,
       ...(args.manifest.shadow ? { shadow: args.manifest.shadow } : {}),
     },
+    sensitive: args.manifest.fairness.sensitive,
   });
 }

@@ -1,10 +1,12 @@
 """Trains the starter model and saves it with skops (the golden-path format).
 
 Replace the data loading and the estimator with your own; keep the feature names
-and order in step with `inputs` in paved.yaml. Run it with the pinned ML stack
-(scripts/python/requirements-ml.txt in the paved repository), e.g.:
+and order in step with `inputs` in paved.yaml. Run it in the exact Python
+environment the python-sklearn image serves with (same interpreter, same pins):
 
-    python train.py
+    npx paved train .
+
+(`paved init --data your.csv --label COL` writes a train.py for your own table.)
 """
 import numpy as np
 import skops.io as sio
