@@ -189,6 +189,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     reviewReasons: Finding[],
     who: { reviewers: string[]; owner: string; deadline: string },
     during?: 'rollout',
+    /** An operator's abort or promote ends the wait: the rollout acts on it instead. */
+    overtaken: () => boolean = () => false,
   ): Promise<ReleaseOutcome | null> => {
     if (!during) enter('review');
     // A new round: the earlier decision stays in the audit and stage summaries.
@@ -214,7 +216,17 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       stage: during ?? 'review',
       reason: reviewReasons.map((r) => r.message).join('; '),
     });
-    const answered = await condition(() => state.review !== null, deadline);
+    const answered = await condition(() => state.review !== null || overtaken(), deadline);
+    if (state.review === null && overtaken()) {
+      state.pendingReview = null;
+      record({
+        actor: 'paved',
+        action: 'review withdrawn',
+        stage: during ?? 'review',
+        reason: 'an operator aborted or promoted the rollout',
+      });
+      return null;
+    }
     if (!answered && state.review === null) {
       state.pendingReview = null;
       return outcome(
@@ -326,10 +338,16 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
           state.rollout = { ...p, paused: control.paused };
         },
         askReview: async (reasons) => {
-          const ended = await askReview(reasons, reviewWho, 'rollout');
-          if (!ended) show('rollout: approved; going on');
+          const ended = await askReview(
+            reasons,
+            reviewWho,
+            'rollout',
+            () => control.abort !== null || control.promote !== null,
+          );
+          if (!ended && state.review) show('rollout: approved; going on');
           return ended;
         },
+        approvedBy: () => (state.review?.decision === 'approve' ? state.review.reviewer : null),
       },
     );
     stageDone({

@@ -118,8 +118,10 @@ describe('shadow and bias gates', () => {
     );
     const r1 = report(MODEL, 'v1');
     expect(r1.shadow!.stable).toBeNull();
-    expect(r1.sections.map((s) => s.title)).toEqual(['Bias']);
+    expect(r1.sections.map((s) => s.title)).toEqual(['Bias', 'Rollout']);
     expect(r1.sections[0]!.markdown).toContain('| sex | Female |');
+    // the model's first release: nothing to compare with, so not judged on live traffic
+    expect(r1.sections[1]!.markdown).toContain('was not judged on live traffic');
 
     // Live traffic to v1 through the gateway, sampled by its capture, is what v2 is measured on.
     const captured = path.join(config.home, 'gateway', 'capture', `${MODEL}.jsonl`);

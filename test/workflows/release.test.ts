@@ -637,13 +637,13 @@ describe('release workflow', () => {
     ]);
   });
 
-  it('with a stable and no traffic, a step is inconclusive: it holds, then asks a reviewer; approve goes on', async () => {
+  it('with a stable and no traffic, a step is inconclusive: it holds, then asks a reviewer; approve goes on, and later thin steps do not ask again', async () => {
     const m = mocks(validated(manifestDoc()));
     const weights: number[] = [];
     const windows: number[] = [];
     const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
     m.activities.planRollout = async () => ({
-      steps: [5, 100],
+      steps: [5, 25, 100],
       bakeMs: 200,
       drainMs: 0,
       // The dev server fires short timers late (up to a second): several windows fit in 3 s.
@@ -652,16 +652,13 @@ describe('release workflow', () => {
     m.activities.currentRoute = servedBy(stable);
     m.activities.setRoute = async ({ route }) =>
       void weights.push((route as { canary: { weight: number } | null }).canary?.weight ?? 100);
-    let version = '';
-    let quiet = true;
+    // Nobody calls the model at any step.
     m.activities.windowStats = async ({ windowMs }): Promise<Record<string, WindowStats>> => {
       windows.push(windowMs);
-      // No traffic at 5 %; plenty once a reviewer let it go on to 100 %.
-      return quiet ? {} : busy(version);
+      return {};
     };
     const { result, trail, holding, asked, list } = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
-      version = handle.workflowId.split('/')[2]!;
       let holding: ReleaseState | undefined;
       for (let i = 0; i < 200 && !holding; i++) {
         const s = await handle.query(stateQuery);
@@ -670,7 +667,6 @@ describe('release workflow', () => {
       }
       const asked = await untilReviewPending(handle);
       const list = await pavedReviewsQuery(handle.workflowId);
-      quiet = false;
       await handle.executeUpdate(reviewUpdate, {
         args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'low traffic hour' }],
       });
@@ -689,8 +685,8 @@ describe('release workflow', () => {
     expect(asked.stage).toBe('rollout'); // the release keeps its model's lane while a person decides
     expect(asked.rollout).toMatchObject({ weight: 5, phase: 'review' });
     expect(list).toBe(true);
-    // the weight held (no rollback, no second 5 %) until the reviewer approved; then 100 %, judged
-    expect(weights).toEqual([5, 100, 100]);
+    // the weight held (no rollback, no second 5 %) until the reviewer approved; then one bake per step
+    expect(weights).toEqual([5, 25, 100, 100]);
     // sparse traffic adds up: each window reaches back to when the weight was set
     expect(windows[0]).toBeGreaterThanOrEqual(200);
     expect(windows[0]).toBeLessThan(3_000);
@@ -700,9 +696,16 @@ describe('release workflow', () => {
       .filter((e) => e.action.startsWith('rollout step'))
       .map((e) => `${e.action}: ${(e.outputs as { decision: string }).decision}`);
     expect(decisions.at(0)).toBe('rollout step 5 %: extend');
-    expect(decisions.at(-2)).toBe('rollout step 5 %: review');
-    expect(decisions.at(-1)).toBe('rollout step 100 %: advance');
+    expect(decisions.slice(-3)).toEqual([
+      'rollout step 5 %: review',
+      'rollout step 25 %: advance',
+      'rollout step 100 %: advance',
+    ]);
     expect(decisions).not.toContain('rollout step 5 %: rollback');
+    expect(trail.at(-3)!.reason).toMatch(
+      /answered 0 requests.*; going on without a judgement, as bob@example\.com approved$/,
+    );
+    expect(trail.filter((e) => e.action === 'review requested')).toHaveLength(1);
     expect(trail.map((e) => `${e.actor}: ${e.action}`)).toEqual(
       expect.arrayContaining(['paved: review requested', 'bob@example.com: review approved']),
     );
@@ -738,6 +741,46 @@ describe('release workflow', () => {
     });
     expect(routes.at(-1)).toMatchObject({ stable, canary: null });
     expect(stopped).toEqual([expect.stringMatching(/^paved-arrests\.t/)]);
+  });
+
+  it('an operator who aborts while a reviewer is asked about an inconclusive step rolls it back at once', async () => {
+    const m = mocks(validated(manifestDoc()));
+    const routes: unknown[] = [];
+    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    m.activities.planRollout = async () => ({
+      steps: [5, 100],
+      bakeMs: 100,
+      drainMs: 0,
+      limits: { ...DEFAULT_LIMITS, inconclusiveMs: 300 },
+    });
+    m.activities.currentRoute = servedBy(stable);
+    m.activities.setRoute = async ({ route }) => void routes.push(route);
+    const { result, trail, after } = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      await handle.signal(rolloutControlSignal, {
+        action: 'abort',
+        actor: 'ops@example.com',
+        reason: 'incident',
+      });
+      const result = await handle.result();
+      return { result, trail: await handle.query(auditQuery), after: await handle.query(stateQuery) };
+    });
+    expect(result).toMatchObject({
+      status: 'rolled-back',
+      exitCode: 4,
+      reason: 'aborted by ops@example.com: incident',
+    });
+    expect(after.pendingReview).toBeNull();
+    expect(routes.at(-1)).toMatchObject({ stable, canary: null });
+    expect(trail.map((e) => e.action)).toEqual(
+      expect.arrayContaining([
+        'review requested',
+        'rollout abort',
+        'review withdrawn',
+        'rollout rolled back',
+      ]),
+    );
   });
 
   it('an off-path release approved before shadow is asked again for an inconclusive step, as a new round', async () => {

@@ -68,8 +68,13 @@ export interface RolloutArgs {
   record: (entry: Omit<AuditEntry, 'seq' | 'at'>) => void;
   show: (details: string) => void;
   progress: (p: RolloutProgress) => void;
-  /** Asks the team's reviewers; null once approved, else how the review ended. */
+  /**
+   * Asks the team's reviewers; null once approved (or when an operator's abort or
+   * promote overtook the question), else how the review ended.
+   */
   askReview: (reasons: Finding[]) => Promise<ReleaseOutcome | null>;
+  /** Who approved the last review, for the audit. */
+  approvedBy: () => string | null;
 }
 
 const NO_TRAFFIC: WindowStats = { requests: 0, errors: 0, p50Ms: null, p99Ms: null };
@@ -102,10 +107,15 @@ export async function runRollout(ctx: StageContext, args: RolloutArgs): Promise<
   }
 }
 
-/** One rollout per model: an earlier release of the same model in its rollout goes first. */
+/**
+ * One rollout per model: an earlier release of the same model in its rollout goes
+ * first. The rollout ahead may hold for traffic or wait for a reviewer for hours,
+ * so the checks back off (2 s doubling to 2 min): each costs about 11 history
+ * events, and a fixed 2 s poll would reach Temporal's history limit within hours.
+ */
 async function waitForEarlierRollouts(model: string, show: (details: string) => void): Promise<void> {
   const me = workflowInfo();
-  for (;;) {
+  for (let delayMs = 2_000; ; delayMs = Math.min(delayMs * 2, 120_000)) {
     const ahead = await gatewayCalls.rolloutsAhead({
       model,
       workflowId: me.workflowId,
@@ -113,7 +123,7 @@ async function waitForEarlierRollouts(model: string, show: (details: string) => 
     });
     if (ahead.length === 0) return;
     show(`rollout: waiting for ${ahead[0]!.replace(/^release\//, '')} to finish its rollout`);
-    await sleep('2 seconds');
+    await sleep(delayMs);
   }
 }
 
@@ -211,6 +221,9 @@ async function rollout(
   }
 
   const steps = plan.steps;
+  // Once a reviewer has let a thin step go on, later thin steps do not ask again:
+  // they advance after one bake. A breach still rolls back.
+  let vouched: string | null = null;
   steps: for (const weight of steps) {
     if (control.promote) break;
     if (control.abort) return aborted();
@@ -228,7 +241,14 @@ async function rollout(
       const stats = await gatewayCalls.windowStats({ model, windowMs: judgedWindowMs(heldMs, plan.bakeMs) });
       const canaryStats = stats[version] ?? NO_TRAFFIC;
       const stableStats = stats[stable.version] ?? NO_TRAFFIC;
-      const decision = decideStep(judgeWindow(canaryStats, stableStats, plan.limits), heldMs, plan.limits);
+      const judgement = judgeWindow(canaryStats, stableStats, plan.limits);
+      const decision =
+        vouched && judgement.kind === 'insufficient'
+          ? {
+              kind: 'advance' as const,
+              reason: `inconclusive: ${judgement.reason}; going on without a judgement, as ${vouched} approved`,
+            }
+          : decideStep(judgement, heldMs, plan.limits);
       windows.push({
         weight,
         canary: canaryStats,
@@ -269,12 +289,15 @@ async function rollout(
         },
       ]);
       if (reviewed) return rollback(reviewed.reason, reviewed.status === 'expired' ? 'expired' : 'rejected');
+      if (control.abort) return aborted();
+      if (control.promote) break steps;
+      vouched = args.approvedBy() ?? 'a reviewer';
       windows.push({
         weight,
         canary: canaryStats,
         stable: stableStats,
         decision: 'approved',
-        reason: 'a reviewer approved going on without a judgement',
+        reason: `${vouched} approved going on without a judgement`,
       });
       args.progress({ weight, stable: stable.version, phase: 'judging', note: `approved at ${weight} %` });
       break;
