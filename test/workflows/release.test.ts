@@ -136,6 +136,26 @@ function busy(canary: string): Record<string, WindowStats> {
   return { v0: healthy, [canary]: healthy };
 }
 
+/**
+ * A rollout after stable v0 that no one calls: each step is inconclusive and asks
+ * a reviewer after 300 ms. Records the routes set and the containers stopped.
+ */
+function thinRollout(m: Mocks) {
+  const routes: unknown[] = [];
+  const stopped: string[] = [];
+  const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+  m.activities.planRollout = async () => ({
+    steps: [5, 100],
+    bakeMs: 100,
+    drainMs: 0,
+    limits: { ...DEFAULT_LIMITS, inconclusiveMs: 300 },
+  });
+  m.activities.currentRoute = servedBy(stable);
+  m.activities.setRoute = async ({ route }) => void routes.push(route);
+  m.activities.stopServing = async ({ container }) => void stopped.push(container);
+  return { routes, stopped, stable };
+}
+
 let seq = 0;
 function start(taskQueue: string): Promise<WorkflowHandle<typeof release>> {
   seq += 1;
@@ -713,18 +733,7 @@ describe('release workflow', () => {
 
   it('a reviewer who rejects an inconclusive step rolls it back (exit 3); stable keeps the traffic', async () => {
     const m = mocks(validated(manifestDoc()));
-    const routes: unknown[] = [];
-    const stopped: string[] = [];
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
-    m.activities.planRollout = async () => ({
-      steps: [5, 100],
-      bakeMs: 100,
-      drainMs: 0,
-      limits: { ...DEFAULT_LIMITS, inconclusiveMs: 300 },
-    });
-    m.activities.currentRoute = servedBy(stable);
-    m.activities.setRoute = async ({ route }) => void routes.push(route);
-    m.activities.stopServing = async ({ container }) => void stopped.push(container);
+    const { routes, stopped, stable } = thinRollout(m);
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
@@ -745,16 +754,7 @@ describe('release workflow', () => {
 
   it('an operator who aborts while a reviewer is asked about an inconclusive step rolls it back at once', async () => {
     const m = mocks(validated(manifestDoc()));
-    const routes: unknown[] = [];
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
-    m.activities.planRollout = async () => ({
-      steps: [5, 100],
-      bakeMs: 100,
-      drainMs: 0,
-      limits: { ...DEFAULT_LIMITS, inconclusiveMs: 300 },
-    });
-    m.activities.currentRoute = servedBy(stable);
-    m.activities.setRoute = async ({ route }) => void routes.push(route);
+    const { routes, stable } = thinRollout(m);
     const { result, trail, after } = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
