@@ -72,30 +72,41 @@ export function judgeWindow(
   }
   const cErr = errorRate(canary);
   const sErr = stable ? errorRate(stable) : 0;
+  // A stable that fails itself (its container died, say) is no yardstick: its
+  // fast errors would make any healthy canary look slow. Judge on the absolute limits.
+  const broken = stable !== null && stable.requests > 0 && sErr > limits.maxErrorRate;
+  const yardstick = broken ? null : stable;
   if (cErr > limits.maxErrorRate) {
     return {
       kind: 'breach',
       reason: `canary error rate ${pct(cErr)} (${canary.errors} of ${canary.requests}) is over the ${pct(limits.maxErrorRate)} limit${stable ? `; stable ${pct(sErr)}` : ''}`,
     };
   }
-  if (stable && cErr > sErr + limits.maxErrorRateIncrease) {
+  if (yardstick && cErr > sErr + limits.maxErrorRateIncrease) {
     return {
       kind: 'breach',
       reason: `canary error rate ${pct(cErr)} is more than ${pct(limits.maxErrorRateIncrease)} above stable's ${pct(sErr)}`,
     };
   }
-  if (stable && canary.p99Ms !== null && stable.p99Ms !== null) {
-    const allowed = stable.p99Ms * limits.maxP99Ratio + limits.p99SlackMs;
+  if (yardstick && canary.p99Ms !== null && yardstick.p99Ms !== null) {
+    const allowed = yardstick.p99Ms * limits.maxP99Ratio + limits.p99SlackMs;
     if (canary.p99Ms > allowed) {
       return {
         kind: 'breach',
-        reason: `canary p99 ${canary.p99Ms.toFixed(1)} ms is over ${allowed.toFixed(1)} ms (stable p99 ${stable.p99Ms.toFixed(1)} ms × ${limits.maxP99Ratio} + ${limits.p99SlackMs} ms)`,
+        reason: `canary p99 ${canary.p99Ms.toFixed(1)} ms is over ${allowed.toFixed(1)} ms (stable p99 ${yardstick.p99Ms.toFixed(1)} ms × ${limits.maxP99Ratio} + ${limits.p99SlackMs} ms)`,
       };
     }
   }
   return {
     kind: 'healthy',
-    reason: `canary ${canary.requests} requests, error rate ${pct(cErr)}, p99 ${canary.p99Ms?.toFixed(1) ?? '–'} ms${stable ? `; stable ${stable.requests} requests, ${pct(sErr)}, p99 ${stable.p99Ms?.toFixed(1) ?? '–'} ms` : ''}`,
+    reason:
+      `canary ${canary.requests} requests, error rate ${pct(cErr)}, p99 ${canary.p99Ms?.toFixed(1) ?? '–'} ms` +
+      (stable
+        ? `; stable ${stable.requests} requests, ${pct(sErr)}, p99 ${stable.p99Ms?.toFixed(1) ?? '–'} ms`
+        : '') +
+      (broken
+        ? `; stable fails over the ${pct(limits.maxErrorRate)} limit itself, so the canary was judged on the absolute limits only`
+        : ''),
   };
 }
 

@@ -55,6 +55,20 @@ describe('judgeWindow', () => {
     expect(judgeWindow({ ...healthy, p99Ms: 35 }, stable, DEFAULT_LIMITS).kind).toBe('healthy');
   });
 
+  it('does not hold a canary to a stable that fails itself: its fast errors are no p99 yardstick', () => {
+    const dying: WindowStats = { requests: 900, errors: 830, p50Ms: 1, p99Ms: 3 };
+    const canary: WindowStats = { requests: 100, errors: 0, p50Ms: 8, p99Ms: 25 };
+    const j = judgeWindow(canary, dying, DEFAULT_LIMITS);
+    expect(j.kind).toBe('healthy');
+    expect(j.reason).toContain(
+      'stable fails over the 5 % limit itself, so the canary was judged on the absolute limits only',
+    );
+    // the absolute limits still hold
+    expect(judgeWindow({ ...canary, errors: 20 }, dying, DEFAULT_LIMITS).kind).toBe('breach');
+    // a stable within the limits stays the yardstick
+    expect(judgeWindow(canary, { ...dying, errors: 0 }, DEFAULT_LIMITS).kind).toBe('breach');
+  });
+
   it('judges a first release (no stable) on the absolute limits only', () => {
     expect(judgeWindow({ ...healthy, p99Ms: 500 }, null, DEFAULT_LIMITS).kind).toBe('healthy');
     expect(judgeWindow({ ...healthy, errors: 6 }, null, DEFAULT_LIMITS)).toEqual({
