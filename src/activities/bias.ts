@@ -174,7 +174,7 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
       const groups = lines.map((l, i) =>
         Object.fromEntries(
           sensitive.map((a) => {
-            const v = a in looked ? looked[a]![i] : l.attributes?.[a];
+            const v = Object.hasOwn(looked, a) ? looked[a]![i] : l.attributes?.[a];
             return [a, v === null || v === undefined ? null : String(v)];
           }),
         ),

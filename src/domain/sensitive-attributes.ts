@@ -28,7 +28,10 @@ export function rowAttributes(line: TrafficLine, names: readonly string[], rows:
     for (const name of names) {
       const input = line.request.inputs.find((i) => i.name === name);
       const fromInput = input ? scalar(input.data[r]) : undefined;
-      const fromLine = rows === 1 ? scalar(line.attributes?.[name]) : undefined;
+      const fromLine =
+        rows === 1 && line.attributes && Object.hasOwn(line.attributes, name)
+          ? scalar(line.attributes[name])
+          : undefined;
       const value = fromInput !== undefined ? fromInput : fromLine;
       if (value !== undefined) found[name] = value;
     }
@@ -54,7 +57,10 @@ export function attributeSources(
   const sources: AttributeSource[] = [];
   const missing: string[] = [];
   for (const attribute of names) {
-    const carried = rows.length > 0 && rows.every((r) => r.attributes?.[attribute] !== undefined);
+    // Own keys only: an attribute called "constructor" is not carried by every object.
+    const carried =
+      rows.length > 0 &&
+      rows.every((r) => r.attributes !== undefined && Object.hasOwn(r.attributes, attribute));
     if (carried) sources.push({ attribute, kind: ctx.inputs.includes(attribute) ? 'input' : 'sample' });
     else if (ctx.service) sources.push({ attribute, kind: 'feature-service', service: ctx.service });
     else missing.push(attribute);

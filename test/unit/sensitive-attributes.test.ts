@@ -61,6 +61,10 @@ describe('where each sensitive attribute comes from', () => {
       missing: [],
     });
     expect(attributeSources(['colour'], rows, { inputs: [], service: null }).missing).toEqual(['colour']);
+    // own keys only: every object "has" a constructor
+    expect(attributeSources(['constructor'], rows, { inputs: [], service: null }).missing).toEqual([
+      'constructor',
+    ]);
     // carried by some rows only (a live capture mixed in): not a source to group by
     expect(
       attributeSources(['sex'], [...rows, { attributes: {} }], { inputs: ['sex'], service: null }).missing,
