@@ -34,24 +34,35 @@ export async function ensureFeastEnv(home: string): Promise<void> {
   await ensureVenv(path.join(home, 'feast-venv'), FEAST_REQUIREMENTS);
 }
 
-async function ensureVenv(dir: string, requirements: string): Promise<void> {
+/**
+ * Makes (or re-makes, when what it installs changed) a venv at `dir` from a
+ * requirements file: `interpreter` (default python3) makes it, `constraints`
+ * pins the transitive versions. Answers whether it installed anything.
+ */
+export async function ensureVenv(
+  dir: string,
+  requirements: string,
+  opts: { interpreter?: string; constraints?: string } = {},
+): Promise<boolean> {
+  const interpreter = opts.interpreter ?? 'python3';
   const python = path.join(dir, 'bin', 'python');
   const stamp = path.join(dir, '.paved-requirements.sha256');
-  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return;
-  if (!(await commandExists('python3'))) {
-    throw new MissingPrerequisiteError('python3 is not installed', 'apt-get install -y python3 python3-venv');
+  const hash = createHash('sha256').update(readFileSync(requirements));
+  if (opts.constraints) hash.update(readFileSync(opts.constraints));
+  if (interpreter !== 'python3') hash.update(interpreter);
+  const digest = hash.digest('hex');
+  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return false;
+  if (!(await commandExists(interpreter))) {
+    throw new MissingPrerequisiteError(
+      `${interpreter} is not installed`,
+      `apt-get install -y ${interpreter} ${interpreter}-venv`,
+    );
   }
   process.stderr.write(`paved: preparing the Python environment in ${dir}\n`);
-  if (!existsSync(python)) await runVisible('python3', ['-m', 'venv', dir]);
-  await runVisible(python, [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    '-r',
-    requirements,
-  ]);
+  if (!existsSync(python)) await runVisible(interpreter, ['-m', 'venv', dir]);
+  const args = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements];
+  if (opts.constraints) args.push('-c', opts.constraints);
+  await runVisible(python, args);
   writeFileSync(stamp, digest);
+  return true;
 }

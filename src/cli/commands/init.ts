@@ -18,6 +18,7 @@ import { ensureTrainingEnv } from '../../adapters/training-env.js';
 import { run } from '../../adapters/stack/exec.js';
 import { PavedError } from '../../domain/errors.js';
 import { DTYPES, MODEL_NAME } from '../../domain/manifest.js';
+import type { Policy } from '../../domain/policy.js';
 import { resolveIdentity } from '../identity.js';
 
 export interface InitOptions {
@@ -51,7 +52,7 @@ export type DataReport = z.infer<typeof DataReport>;
 
 const SAMPLE = 'traffic-sample.jsonl';
 
-function checkTarget(dir: string, opts: InitOptions): { templateDir: string; team: string } {
+function checkTarget(dir: string, opts: InitOptions): { templateDir: string; team: string; policy: Policy } {
   if (!MODEL_NAME.test(opts.name)) {
     throw new PavedError(
       `--name "${opts.name}": use lowercase letters, digits and dashes, starting with a letter. Fix: e.g. --name churn-score`,
@@ -73,7 +74,7 @@ function checkTarget(dir: string, opts: InitOptions): { templateDir: string; tea
     throw new PavedError(
       `--team "${team}" is not in the platform policy. Fix: use one of ${Object.keys(policy.teams).join(', ')}`,
     );
-  return { templateDir, team };
+  return { templateDir, team, policy };
 }
 
 function servingPins(templateDir: string): string[] {
@@ -96,8 +97,7 @@ function writeManifest(dir: string, template: string, manifest: Record<string, u
  * the scientist replaces by running train.py on their data.
  */
 export function scaffoldPackage(dir: string, opts: InitOptions): string[] {
-  const { templateDir, team } = checkTarget(dir, opts);
-  const policy = loadPolicy();
+  const { templateDir, team, policy } = checkTarget(dir, opts);
   const starter = projectPath('examples', 'arrests');
   const starterManifest = parse(readFileSync(path.join(starter, 'paved.yaml'), 'utf8')) as {
     inputs: unknown[];
@@ -143,7 +143,7 @@ function starterReadme(name: string, dir: string, data: DataOptions, report: Dat
     '',
     'Change the model in `train.py`, the columns in `paved.yaml` (`inputs`, in order).',
     'The shadow stage replays the held-out rows and checks latency and cost; the bias',
-    report.attributes.length + data.sensitive.length > 0
+    data.sensitive.length > 0
       ? `gate groups them by ${data.sensitive.join(', ')}.`
       : 'gate runs when `fairness: {sensitive: [...]}` names a column.',
     '',
@@ -162,10 +162,9 @@ export async function scaffoldFromData(
   data: DataOptions,
   shownAs = dir,
 ): Promise<string[]> {
-  const { templateDir, team } = checkTarget(dir, opts);
+  const { templateDir, team, policy } = checkTarget(dir, opts);
   if (!existsSync(data.file))
     throw new PavedError(`--data ${data.file}: no such file. Fix: give the path of your CSV or parquet file`);
-  const policy = loadPolicy();
   const env = await ensureTrainingEnv(loadConfig().home, opts.template);
   mkdirSync(dir, { recursive: true });
   let report: DataReport;
