@@ -18,7 +18,7 @@ import { createRolloutActivities, type RolloutActivities } from './rollout.js';
 import { createRolloutQueueActivities, type RolloutQueueActivities } from './rollout-queue.js';
 import { connectClient } from '../adapters/temporal-connection.js';
 import type { Client } from '@temporalio/client';
-import { GatewayAdmin, gatewayDir } from '../adapters/gateway-admin.js';
+import { PavedGatewayRouter } from '../adapters/router/paved-gateway/client.js';
 import { reportStore } from '../adapters/report-store.js';
 import { createBiasActivities, type BiasActivities } from './bias.js';
 import { createShadowActivities, type ShadowActivities } from './shadow.js';
@@ -72,10 +72,9 @@ export function createActivities(config: PavedConfig) {
     }),
     ...createShadowActivities({
       docker,
-      gateway: GatewayAdmin.fromConfig(config),
+      router: PavedGatewayRouter.fromConfig(config),
       packages: store,
       reports: reportStore(config),
-      captureDir: path.join(gatewayDir(config), 'capture'),
       policy: () => loadPolicy(),
     }),
     ...createBiasActivities({
@@ -85,7 +84,7 @@ export function createActivities(config: PavedConfig) {
     }),
     ...createRolloutActivities({
       docker,
-      gateway: GatewayAdmin.fromConfig(config),
+      router: PavedGatewayRouter.fromConfig(config),
       policy: () => loadPolicy(),
       reports: reportStore(config),
     }),

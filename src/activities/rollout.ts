@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { request } from 'undici';
-import type { GatewayAdmin } from '../adapters/gateway-admin.js';
+import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import { ephemeralPort } from '../adapters/stack/ports.js';
 import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
 import { durationMs } from '../domain/duration.js';
@@ -16,11 +16,9 @@ import {
 } from '../domain/rollout.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { rolloutSection } from '../report/rollout-section.js';
-import type { ModelRoute } from '../gateway/routes.js';
+import type { Backend, ModelRoute } from '../domain/route.js';
 
-export interface ServingBackend {
-  version: string;
-  url: string;
+export interface ServingBackend extends Backend {
   container: string;
 }
 
@@ -88,7 +86,7 @@ async function warmUp(url: string, model: string, rounds = 20): Promise<void> {
 
 export function createRolloutActivities(deps: {
   docker: Docker;
-  gateway: GatewayAdmin;
+  router: TrafficRouter;
   policy: () => Policy;
   reports: ReportStore;
 }): RolloutActivities {
@@ -146,17 +144,17 @@ export function createRolloutActivities(deps: {
       });
       await waitReady(deps.docker, name, port, 90_000);
       await warmUp(`http://127.0.0.1:${port}`, model);
-      return { version, url: `http://127.0.0.1:${port}`, container: name };
+      return { version, endpoints: [`http://127.0.0.1:${port}`], container: name };
     },
 
-    currentRoute: ({ model }) => deps.gateway.route(model),
+    currentRoute: ({ model }) => deps.router.route(model),
 
     async setRoute({ model, route }) {
-      if (route === null) await deps.gateway.deleteRoute(model);
-      else await deps.gateway.setRoute(model, route);
+      if (route === null) await deps.router.removeRoute(model);
+      else await deps.router.setRoute(model, route);
     },
 
-    windowStats: ({ model, windowMs }) => deps.gateway.stats(model, windowMs),
+    windowStats: ({ model, windowMs }) => deps.router.stats(model, windowMs),
 
     stopServing: ({ container }) => stopModelContainer(deps.docker, container),
 

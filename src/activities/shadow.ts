@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
-import type { GatewayAdmin } from '../adapters/gateway-admin.js';
+import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
 import { readFileFromPackage, type PackageStore } from '../adapters/package-store.js';
 import type { ReportStore } from '../adapters/report-store.js';
@@ -58,11 +58,9 @@ export interface ShadowActivities {
 
 export interface ShadowDeps {
   docker: Docker;
-  gateway: GatewayAdmin;
+  router: TrafficRouter;
   packages: PackageStore;
   reports: ReportStore;
-  /** Where the gateway writes its capture files. */
-  captureDir: string;
   policy: () => Policy;
 }
 
@@ -84,11 +82,10 @@ async function pickTraffic(
   const captured: TrafficLine[] = [];
   let share = 1;
   let peakFile: number[] = [];
-  for (const name of [`${input.model}.1.jsonl`, `${input.model}.jsonl`]) {
-    const file = path.join(deps.captureDir, name);
-    if (!existsSync(file)) continue;
+  const files = await deps.router.capturedTraffic(input.model);
+  for (const [i, text] of files.entries()) {
     try {
-      const sample = parseTraffic(readFileSync(file, 'utf8'), file);
+      const sample = parseTraffic(text, `capture ${i + 1} of ${input.model}`);
       captured.push(...sample.lines);
       share = sample.header?.rate ?? share;
       // Each file has its own clock; the peak is read within one file.
@@ -100,7 +97,7 @@ async function pickTraffic(
   if (captured.length >= minCaptured) {
     return {
       source: 'live capture',
-      file: path.join(deps.captureDir, `${input.model}.jsonl`),
+      file: `the gateway's capture of ${input.model}`,
       lines: captured,
       live: true,
       times: peakFile,
@@ -137,7 +134,7 @@ async function pickTraffic(
 
 /** The stable version's container, to start a twin of it for the measurement. */
 async function stableTwin(deps: ShadowDeps, model: string) {
-  const route = await deps.gateway.route(model);
+  const route = await deps.router.route(model);
   const version = route?.stable?.version;
   if (!version) return null;
   try {

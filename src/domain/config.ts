@@ -73,8 +73,12 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   gateway: z
     .strictObject({
-      /** The serving gateway listens on 127.0.0.1:<port>: V2 routes, /metrics and /admin. */
+      /** The data plane (Envoy) serves models on 127.0.0.1:<port>: V2 routes and /metrics. */
       port: port.default(8090),
+      /** paved's control plane: the token-guarded admin API on 127.0.0.1:<adminPort>. */
+      adminPort: port.default(8091),
+      /** The data plane's own admin interface, on loopback only (it has no authentication). */
+      dataPlaneAdminPort: port.default(8092),
       /** Bearer token for /admin; when unset, `PAVED_HOME/gateway/admin-token` (created on first start). */
       token: z.string().min(16, 'must be at least 16 characters').optional(),
       /** Share of requests sampled into PAVED_HOME/gateway/capture/<model>.jsonl for replay. */
@@ -147,6 +151,12 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['registry', 'address'], env: 'PAVED_REGISTRY', fix: 'use host:port, e.g. 127.0.0.1:5000' },
   { path: ['worker', 'metricsPort'], env: 'PAVED_METRICS_PORT', fix: 'use a free port, e.g. 9464' },
   { path: ['gateway', 'port'], env: 'PAVED_GATEWAY_PORT', fix: 'use a free port, e.g. 8090' },
+  { path: ['gateway', 'adminPort'], env: 'PAVED_GATEWAY_ADMIN_PORT', fix: 'use a free port, e.g. 8091' },
+  {
+    path: ['gateway', 'dataPlaneAdminPort'],
+    env: 'PAVED_DATA_PLANE_ADMIN_PORT',
+    fix: 'use a free port, e.g. 8092',
+  },
   {
     path: ['gateway', 'token'],
     env: 'PAVED_GATEWAY_TOKEN',

@@ -157,30 +157,6 @@ export function judgedWindowMs(heldMs: number, bakeMs: number): number {
   return Math.min(Math.max(heldMs, bakeMs), 900_000);
 }
 
-/** 32-bit FNV-1a: stable across processes and languages, cheap, and well spread for short keys. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/**
- * Sticky assignment: a key falls in one of 10 000 buckets; the canary takes the
- * lowest `weight` percent of them. A key on the canary at weight w stays there at
- * any weight above w, so a user does not flip back and forth while weight grows.
- * The model name salts the hash so one user is not the canary tester of every model.
- */
-export function stickyBucket(model: string, key: string): number {
-  return fnv1a(`${model}\u0000${key}`) % 10_000;
-}
-
-export function routeToCanary(bucket: number, weightPercent: number): boolean {
-  return bucket < Math.round(weightPercent * 100);
-}
-
 /**
  * Deterministic, so a retried activity or a restarted worker finds the same serving
  * container. The dot ends the model (model names have dashes, never dots), so model

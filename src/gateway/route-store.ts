@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { RouteTableSchema, type RouteTable } from './routes.js';
+import { RouteTableSchema, type RouteTable } from '../domain/route.js';
 
 /** Routes on disk, written whole and renamed into place, so a crash never leaves half a table. */
 export class RouteStore {

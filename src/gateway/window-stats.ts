@@ -1,57 +1,46 @@
-import * as hdr from 'hdr-histogram-js';
+import { bucketDelta, bucketPercentile } from '../domain/bucket-percentile.js';
 import type { WindowStats } from '../domain/rollout.js';
+import type { VersionCounters } from './data-plane.js';
 
-interface Second {
+interface Snapshot {
   at: number;
-  requests: number;
-  errors: number;
-  latency: hdr.Histogram;
+  counters: Map<string, VersionCounters>;
 }
 
 /**
- * Per-version latency and error counts in one-second HdrHistogram buckets, kept
- * for `retainSeconds`; a window query merges the buckets it covers. Latencies are
- * recorded in microseconds.
+ * Window stats from the data plane's cumulative counters, read once a second: a window
+ * is the newest reading minus the one from the window's start. The cost is per reading
+ * and per version, never per request.
  */
 export class WindowedStats {
-  private readonly series = new Map<string, Second[]>();
+  private readonly snapshots: Snapshot[] = [];
 
-  constructor(private readonly retainSeconds = 900) {}
+  constructor(
+    private readonly edgesMs: readonly number[],
+    private readonly retainMs = 900_000,
+  ) {}
 
-  record(key: string, latencyMs: number, error: boolean, now = Date.now()): void {
-    const at = Math.floor(now / 1000);
-    let seconds = this.series.get(key);
-    if (!seconds) this.series.set(key, (seconds = []));
-    let last = seconds[seconds.length - 1];
-    if (!last || last.at !== at) {
-      last = { at, requests: 0, errors: 0, latency: hdr.build({ numberOfSignificantValueDigits: 3 }) };
-      seconds.push(last);
-      while (seconds.length > 0 && seconds[0]!.at < at - this.retainSeconds)
-        seconds.shift()!.latency.destroy();
-    }
-    last.requests++;
-    if (error) last.errors++;
-    last.latency.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+  add(counters: Map<string, VersionCounters>, at = Date.now()): void {
+    this.snapshots.push({ at, counters });
+    // One reading older than the longest window stays as its baseline.
+    while (this.snapshots.length > 2 && this.snapshots[1]!.at < at - this.retainMs) this.snapshots.shift();
   }
 
   window(key: string, windowMs: number, now = Date.now()): WindowStats {
-    const from = Math.floor((now - windowMs) / 1000);
-    const merged = hdr.build({ numberOfSignificantValueDigits: 3 });
-    let requests = 0;
-    let errors = 0;
-    for (const s of this.series.get(key) ?? []) {
-      if (s.at < from) continue;
-      requests += s.requests;
-      errors += s.errors;
-      merged.add(s.latency);
+    const latest = this.snapshots[this.snapshots.length - 1]?.counters.get(key);
+    if (!latest) return { requests: 0, errors: 0, p50Ms: null, p99Ms: null };
+    // Before the first reading this control plane made, nothing is known to be in the window.
+    let baseline: VersionCounters | undefined = this.snapshots[0]!.counters.get(key);
+    for (const s of this.snapshots) {
+      if (s.at > now - windowMs) break;
+      baseline = s.counters.get(key);
     }
-    const result: WindowStats = {
-      requests,
-      errors,
-      p50Ms: requests ? merged.getValueAtPercentile(50) / 1000 : null,
-      p99Ms: requests ? merged.getValueAtPercentile(99) / 1000 : null,
-    };
-    merged.destroy();
-    return result;
+    const reset = baseline !== undefined && baseline.completed > latest.completed;
+    const base = reset ? undefined : baseline;
+    const requests = latest.completed - (base?.completed ?? 0);
+    const errors = latest.errors - (base?.errors ?? 0);
+    const buckets = bucketDelta(latest.buckets, base?.buckets);
+    const p = (q: number) => (requests > 0 ? bucketPercentile(this.edgesMs, buckets, q) : null);
+    return { requests, errors, p50Ms: p(50), p99Ms: p(99) };
   }
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
-import { GatewayAdmin } from '../../src/adapters/gateway-admin.js';
+import { PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
 import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
@@ -18,7 +18,7 @@ import { looseLatency } from '../support/rollout-policy.js';
 // clean directory. The shipped policy's rollout (minimum traffic, 60 s bakes):
 // a first release must not wait for callers nobody has yet.
 const config = loadConfig();
-const admin = GatewayAdmin.fromConfig(config);
+const admin = PavedGatewayRouter.fromConfig(config);
 const docker = dockerClient(config);
 const suffix = randomUUID().slice(0, 6);
 const work = mkdtempSync(path.join(os.tmpdir(), 'paved-first-'));
@@ -73,7 +73,7 @@ afterAll(async () => {
         .getContainer(servingContainerName(model, route.stable.version))
         .remove({ force: true })
         .catch(() => undefined);
-    await admin.deleteRoute(model).catch(() => undefined);
+    await admin.removeRoute(model).catch(() => undefined);
   }
 });
 

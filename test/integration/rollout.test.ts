@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,12 +7,12 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
-import { GatewayAdmin, gatewayUrl } from '../../src/adapters/gateway-admin.js';
+import { gatewayUrl, PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
+import { startLocalGateway, TOKEN } from '../support/local-gateway.js';
 import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { startTraffic, type TrafficSummary } from '../../src/cli/traffic.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
-import { ephemeralPort, isListening } from '../../src/adapters/stack/ports.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
 import { quickShadow } from '../support/rollout-policy.js';
@@ -24,7 +23,7 @@ import { quickShadow } from '../support/rollout-policy.js';
 // releases of `arrests` out of these routes.
 const MODEL = `rollout-${randomUUID().slice(0, 6)}`;
 const config = loadConfig();
-const admin = GatewayAdmin.fromConfig(config);
+const admin = PavedGatewayRouter.fromConfig(config);
 const docker = dockerClient(config);
 const BODY = readFileSync(projectPath('examples', 'arrests', 'sample-request-entities.json'), 'utf8');
 
@@ -98,48 +97,49 @@ afterAll(async () => {
         .remove({ force: true })
         .catch(() => undefined);
   }
-  await admin.deleteRoute(MODEL).catch(() => undefined);
+  await admin.removeRoute(MODEL).catch(() => undefined);
 });
 
 describe('crashes mid-rollout', () => {
-  it('SIGKILL of the worker and a restart of the gateway: the rollout completes with the right weights', async () => {
+  it('SIGKILL of the worker and of Envoy, and a restart of the control plane: the rollout completes with the right weights', async () => {
     // A gateway of this test's own (its own routes file), so restarting it disturbs no other test.
-    const home = mkdtempSync(path.join(os.tmpdir(), 'paved-gw-home-'));
-    const port = String(await ephemeralPort());
-    const token = `crash-${randomUUID()}`;
-    const gwEnv = { PAVED_HOME: home, PAVED_GATEWAY_PORT: port, PAVED_GATEWAY_TOKEN: token };
-    const startGateway = async () => {
-      const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), 'gateway'], {
-        env: { ...process.env, ...gwEnv },
-        stdio: 'ignore',
-      });
-      for (let i = 0; i < 100 && !(await isListening('127.0.0.1', Number(port))); i++) await sleep(100);
-      return child;
-    };
-    const ownAdmin = new GatewayAdmin(`http://127.0.0.1:${port}`, token);
+    const gw = await startLocalGateway();
+    const ownAdmin = gw.router;
     const crashEnv = {
       ...env,
       PAVED_TASK_QUEUE: `it-rollout-crash-${randomUUID()}`,
-      PAVED_GATEWAY_PORT: port,
-      PAVED_GATEWAY_TOKEN: token,
+      PAVED_GATEWAY_PORT: String(gw.port),
+      PAVED_GATEWAY_ADMIN_PORT: String(gw.adminPort),
+      PAVED_GATEWAY_TOKEN: TOKEN,
     };
-    let gw = await startGateway();
     const first = await spawnWorker(crashEnv);
     let second: SpawnedWorker | undefined;
     const pkg = examplePackage((doc) => {
       doc.name = MODEL;
       doc.rollout = { steps: [25, 50, 100], bake: '3s' };
     });
-    const traffic = startTraffic(`http://127.0.0.1:${port}`, MODEL, BODY, { workers: 4, pauseMs: 10 });
+    const traffic = startTraffic(gw.url, MODEL, BODY, { workers: 4, pauseMs: 10 });
     try {
       // A stable version first, so the crash happens between real steps.
       expect((await paved(['release', pkg, '--wait', '--version', 'c1'], crashEnv)).code).toBe(0);
       const run = pavedBackground(['release', pkg, '--wait', '--version', 'c2'], crashEnv);
       for (let i = 0; i < 600 && (await ownAdmin.route(MODEL))?.canary?.weight !== 25; i++) await sleep(100);
       await first.kill('SIGKILL');
-      gw.kill('SIGTERM');
-      await new Promise((r) => gw.once('exit', r));
-      gw = await startGateway(); // reloads routes.json: still 25 % to c2
+      await gw.restartControlPlane(); // reloads routes.json: still 25 % to c2
+      // The data plane dies too, with SIGKILL, and starts again from the files it was given.
+      await gw.killEnvoy();
+      await gw.startEnvoy();
+      const answered = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const res = await fetch(`${gw.url}/v2/models/${MODEL}/infer`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-paved-key': `after-kill-${i}` },
+            body: BODY,
+          });
+          return ((await res.json()) as { model_version?: string }).model_version;
+        }),
+      );
+      expect(new Set(answered)).toEqual(new Set(['c1', 'c2'])); // still split, as before the kill
       expect((await ownAdmin.route(MODEL))!.canary).toMatchObject({ version: 'c2', weight: 25 });
       second = await spawnWorker(crashEnv);
       const res = await run.done;
@@ -158,7 +158,7 @@ describe('crashes mid-rollout', () => {
         .getContainer(servingContainerName(MODEL, 'c2'))
         .remove({ force: true })
         .catch(() => undefined);
-      gw.kill('SIGTERM');
+      await gw.close();
     }
   }, 600_000);
 });

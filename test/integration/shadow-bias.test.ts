@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/adapters/config-loader.js';
-import { gatewayUrl } from '../../src/adapters/gateway-admin.js';
+import { gatewayUrl, PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
 import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { startTraffic } from '../../src/cli/traffic.js';
@@ -124,13 +124,13 @@ describe('shadow and bias gates', () => {
     expect(r1.sections[1]!.markdown).toContain('was not judged on live traffic');
 
     // Live traffic to v1 through the gateway, sampled by its capture, is what v2 is measured on.
-    const captured = path.join(config.home, 'gateway', 'capture', `${MODEL}.jsonl`);
+    const router = PavedGatewayRouter.fromConfig(config);
     // About 10 requests a second: the replay runs at that peak × 1.5 for candidate
     // and stable, which share one core on a two-CPU machine.
     const traffic = startTraffic(gatewayUrl(config), MODEL, ENTITIES, { workers: 1, pauseMs: 100 });
     try {
-      const lines = () => (existsSync(captured) ? readFileSync(captured, 'utf8').split('\n').length - 2 : 0);
-      for (let i = 0; i < 1200 && lines() < 10; i++) await sleep(100);
+      const lines = async () => ((await router.capturedTraffic(MODEL)).at(-1) ?? '\n').split('\n').length - 2;
+      for (let i = 0; i < 1200 && (await lines()) < 10; i++) await sleep(100);
     } finally {
       await traffic.stop();
     }

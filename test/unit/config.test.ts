@@ -34,7 +34,7 @@ describe('config defaults', () => {
       docker: { host: 'unix:///var/run/docker.sock' },
       registry: { address: '127.0.0.1:5000' },
       worker: { metricsPort: 9464 },
-      gateway: { port: 8090, captureRate: 0.05, captureMaxMB: 16 },
+      gateway: { port: 8090, adminPort: 8091, dataPlaneAdminPort: 8092, captureRate: 0.05, captureMaxMB: 16 },
       featureStore: { port: 6566 },
       baseImage: { debianMirror: 'http://deb.debian.org/debian', suite: 'bookworm' },
     });

@@ -5,10 +5,8 @@ import {
   judgedWindowMs,
   judgeWindow,
   minutes,
-  routeToCanary,
   servingContainerName,
   shadowContainerName,
-  stickyBucket,
   type WindowStats,
 } from '../../src/domain/rollout.js';
 import { rolloutSection } from '../../src/report/rollout-section.js';
@@ -155,38 +153,6 @@ describe('rollout report section', () => {
     expect(sec.markdown).not.toContain('Not judged');
     expect(sec.markdown).toContain('| 25 % | extend | 3 | 0 | 4.3 ms | 900 | 10.0 ms | inconclusive |');
     expect(sec.markdown).toContain('ok \\| fine');
-  });
-});
-
-describe('sticky assignment', () => {
-  const keys = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
-
-  it('sends about the weight share of keys to the canary', () => {
-    for (const weight of [5, 25, 50]) {
-      const share =
-        keys.filter((k) => routeToCanary(stickyBucket('arrests', k), weight)).length / keys.length;
-      expect(Math.abs(share - weight / 100)).toBeLessThan(0.015);
-    }
-  });
-
-  it('never moves a key back to stable while the weight only grows', () => {
-    const weights = [0, 5, 25, 50, 100];
-    for (const k of keys.slice(0, 2000)) {
-      const b = stickyBucket('arrests', k);
-      const path = weights.map((w) => routeToCanary(b, w));
-      const firstCanary = path.indexOf(true);
-      expect(path.slice(firstCanary).every(Boolean)).toBe(true);
-    }
-    expect(keys.every((k) => routeToCanary(stickyBucket('arrests', k), 100))).toBe(true);
-    expect(keys.some((k) => routeToCanary(stickyBucket('arrests', k), 0))).toBe(false);
-  });
-
-  it('is the same key, same bucket, every time; other models bucket independently', () => {
-    expect(stickyBucket('arrests', 'user-7')).toBe(stickyBucket('arrests', 'user-7'));
-    const same = keys.filter(
-      (k) => stickyBucket('arrests', k) < 500 && stickyBucket('churn', k) < 500,
-    ).length;
-    expect(same / keys.length).toBeLessThan(0.01); // independent: about 5 % × 5 %
   });
 });
 

@@ -107,7 +107,7 @@ function mocks(
     }),
     startServing: async ({ model, version }) => ({
       version,
-      url: 'http://127.0.0.1:1',
+      endpoints: ['http://127.0.0.1:1'],
       container: servingContainerName(model, version),
     }),
     currentRoute: async () => null,
@@ -126,7 +126,7 @@ function mocks(
 }
 
 /** The gateway route of a model that `stable` serves alone. */
-function servedBy(stable: { version: string; url: string }): ReleaseActivities['currentRoute'] {
+function servedBy(stable: { version: string; endpoints: string[] }): ReleaseActivities['currentRoute'] {
   return async () => ({ stable, canary: null, shadow: null, faults: {}, stickyInput: null });
 }
 
@@ -143,7 +143,7 @@ function busy(canary: string): Record<string, WindowStats> {
 function thinRollout(m: Mocks) {
   const routes: unknown[] = [];
   const stopped: string[] = [];
-  const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+  const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
   m.activities.planRollout = async () => ({
     steps: [5, 100],
     bakeMs: 100,
@@ -471,7 +471,7 @@ describe('release workflow', () => {
     let served = 0;
     m.activities.startServing = async ({ version }) => {
       served++;
-      return { version, url: 'http://127.0.0.1:1', container: 'c' };
+      return { version, endpoints: ['http://127.0.0.1:1'], container: 'c' };
     };
     const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
     expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'shadow', reason });
@@ -506,7 +506,7 @@ describe('release workflow', () => {
     let served = 0;
     m.activities.startServing = async ({ version }) => {
       served++;
-      return { version, url: 'http://127.0.0.1:1', container: 'c' };
+      return { version, endpoints: ['http://127.0.0.1:1'], container: 'c' };
     };
     const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
     expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'bias', reason });
@@ -575,7 +575,7 @@ describe('release workflow', () => {
     const m = mocks(validated(manifestDoc()));
     const routes: unknown[] = [];
     const stopped: string[] = [];
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
     m.activities.planRollout = async () => ({
       steps: [5, 25, 100],
       bakeMs: 50,
@@ -643,7 +643,7 @@ describe('release workflow', () => {
     expect(statsAsked).toBe(0);
     expect(routes).toEqual([
       expect.objectContaining({
-        stable: { version: expect.stringMatching(/^t/), url: 'http://127.0.0.1:1' },
+        stable: { version: expect.stringMatching(/^t/), endpoints: ['http://127.0.0.1:1'] },
         canary: null,
       }),
     ]);
@@ -661,7 +661,7 @@ describe('release workflow', () => {
     const m = mocks(validated(manifestDoc()));
     const weights: number[] = [];
     const windows: number[] = [];
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
     m.activities.planRollout = async () => ({
       steps: [5, 25, 100],
       bakeMs: 200,
@@ -785,7 +785,7 @@ describe('release workflow', () => {
 
   it('an off-path release approved before shadow is asked again for an inconclusive step, as a new round', async () => {
     const m = mocks(validated(OFF_PATH));
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
     m.activities.planRollout = async () => ({
       steps: [5, 100],
       bakeMs: 100,
@@ -827,7 +827,7 @@ describe('release workflow', () => {
   it('pause holds the weight, resume continues, promote skips the remaining steps', async () => {
     const m = mocks(validated(manifestDoc()));
     const weights: number[] = [];
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
     m.activities.planRollout = async () => ({
       steps: [5, 25, 50, 100],
       bakeMs: 300,
@@ -889,7 +889,7 @@ describe('release workflow', () => {
 
   it('an old stable that will not stop is reported, not rolled back: the new version keeps serving', async () => {
     const m = mocks(validated(manifestDoc()));
-    const stable = { version: 'v0', url: 'http://127.0.0.1:2' };
+    const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
     m.activities.currentRoute = servedBy(stable);
     const routes: unknown[] = [];
     m.activities.setRoute = async ({ route }) => void routes.push(route);
@@ -915,7 +915,7 @@ describe('release workflow', () => {
       drainMs: 0,
       limits: DEFAULT_LIMITS,
     });
-    m.activities.currentRoute = servedBy({ version: 'v0', url: 'http://127.0.0.1:2' });
+    m.activities.currentRoute = servedBy({ version: 'v0', endpoints: ['http://127.0.0.1:2'] });
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout === null; i++) await sleep(50);

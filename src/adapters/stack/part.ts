@@ -1,6 +1,7 @@
 import type { PavedConfig } from '../../domain/config.js';
 
-export type PartName = 'docker' | 'registry' | 'temporal' | 'base-image' | 'feature-store' | 'gateway';
+export type PartName =
+  'docker' | 'registry' | 'temporal' | 'base-image' | 'feature-store' | 'envoy' | 'gateway';
 
 export interface PartStatus {
   part: PartName;

@@ -1,6 +1,7 @@
 import type { PavedConfig } from '../../domain/config.js';
 import { baseImage } from './base-image.js';
 import { dockerEngine } from './docker-engine.js';
+import { envoy } from './envoy.js';
 import { featureStore } from './feature-store.js';
 import { gateway } from './gateway.js';
 import type { PartStatus, StackPart } from './part.js';
@@ -14,6 +15,7 @@ export const STACK_PARTS: readonly StackPart[] = [
   temporalServer,
   baseImage,
   featureStore,
+  envoy,
   gateway,
 ];
 

@@ -18,7 +18,7 @@ import { waitForRelease } from '../release-wait.js';
 import { renderTable } from '../table.js';
 import { predictionRows, tryRelease } from '../try-release.js';
 import { releaseTrail } from '../release-trail.js';
-import { gatewayUrl } from '../../adapters/gateway-admin.js';
+import { gatewayUrl } from '../../adapters/router/paved-gateway/client.js';
 import { startTraffic } from '../traffic.js';
 
 /** The package's entity-key sample when it has one, else its sample by value. */

@@ -22,7 +22,7 @@ import {
   type WindowStats,
 } from '../../domain/rollout.js';
 import type { Finding } from '../../domain/schema-errors.js';
-import type { ModelRoute } from '../../gateway/routes.js';
+import type { ModelRoute } from '../../domain/route.js';
 import type { RolloutProgress } from '../definitions.js';
 import type { StageContext } from './stage.js';
 
@@ -149,7 +149,7 @@ async function rollout(
     faults: before?.faults ?? {},
     stickyInput: args.binding?.entityKey ?? null,
   };
-  const target = { version: canary.version, url: canary.url };
+  const target = { version: canary.version, endpoints: canary.endpoints };
 
   const windows: RolloutStepRecord[] = [];
   /** The report gets the rollout's windows; a report that cannot be written is said, not fatal. */

@@ -2,16 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import type { PavedConfig } from '../domain/config.js';
-import type { WindowStats } from '../domain/rollout.js';
-import type { ModelRoute, RouteTable } from '../gateway/routes.js';
+import type { PavedConfig } from '../../../domain/config.js';
+import type { WindowStats } from '../../../domain/rollout.js';
+import type { ModelRoute, RouteTable } from '../../../domain/route.js';
+import type { TrafficRouter } from '../traffic-router.js';
 
 export function gatewayDir(config: PavedConfig): string {
   return path.join(config.home, 'gateway');
 }
 
+/** Where callers send V2 requests: the data plane. */
 export function gatewayUrl(config: PavedConfig): string {
   return `http://127.0.0.1:${config.gateway.port}`;
+}
+
+/** The control plane's admin API. */
+export function gatewayAdminUrl(config: PavedConfig): string {
+  return `http://127.0.0.1:${config.gateway.adminPort}`;
 }
 
 /** The admin token: configured, or created once in PAVED_HOME (owner-only) and reused. */
@@ -25,15 +32,15 @@ export function gatewayToken(config: PavedConfig): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** Client of the gateway's admin API: what the rollout activities call. */
-export class GatewayAdmin {
+/** The TrafficRouter of paved's own gateway: a client of its control plane's admin API. */
+export class PavedGatewayRouter implements TrafficRouter {
   constructor(
     readonly url: string,
     private readonly token: string,
   ) {}
 
-  static fromConfig(config: PavedConfig): GatewayAdmin {
-    return new GatewayAdmin(gatewayUrl(config), gatewayToken(config));
+  static fromConfig(config: PavedConfig): PavedGatewayRouter {
+    return new PavedGatewayRouter(gatewayAdminUrl(config), gatewayToken(config));
   }
 
   private async call<T>(method: 'GET' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T> {
@@ -43,12 +50,12 @@ export class GatewayAdmin {
         method,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
       });
     } catch (err) {
       throw new Error(
-        `gateway ${this.url} does not answer (${(err as Error).message}) — run \`npx paved stack up\``,
+        `gateway control plane ${this.url} does not answer (${(err as Error).message}) — run \`npx paved stack up\``,
       );
     }
     const text = await res.body.text();
@@ -69,7 +76,7 @@ export class GatewayAdmin {
     return this.call('PUT', `/admin/routes/${model}`, route);
   }
 
-  async deleteRoute(model: string): Promise<void> {
+  async removeRoute(model: string): Promise<void> {
     await this.call('DELETE', `/admin/routes/${model}`);
   }
 
@@ -79,5 +86,9 @@ export class GatewayAdmin {
       `/admin/stats/${model}?windowMs=${Math.round(windowMs)}`,
     );
     return res.versions;
+  }
+
+  async capturedTraffic(model: string): Promise<string[]> {
+    return (await this.call<{ files: string[] }>('GET', `/admin/capture/${model}`)).files;
   }
 }

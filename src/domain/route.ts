@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * A model's route, in no data plane's terms: the stable version, an optional canary
+ * with its weight, an optional shadow that receives copies, fault injection per
+ * version, and where the sticky key comes from. Each version lists the endpoints its
+ * replicas answer on. Weights are absolute, so setting a route twice is harmless.
+ */
+
+/** Model replicas answer on loopback TCP or on a unix socket; nothing else is reachable. */
+export const EndpointSchema = z
+  .string()
+  .regex(
+    /^(http:\/\/127\.0\.0\.1:\d{1,5}|unix:\/[^\0]+)$/,
+    'must be http://127.0.0.1:<port> or unix:/<absolute socket path> (models are reached on this host only)',
+  );
+export type Endpoint = z.infer<typeof EndpointSchema>;
+
+export const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const BackendSchema = z.strictObject({
+  version: z.string().regex(VERSION_PATTERN, 'must be a release version (letters, digits, . _ -)'),
+  endpoints: z.array(EndpointSchema).min(1, 'must list at least one endpoint'),
+});
+export type Backend = z.infer<typeof BackendSchema>;
+
+export const FaultSchema = z.strictObject({
+  abortPercent: z.number().min(0).max(100).default(0),
+  abortStatus: z.number().int().min(400).max(599).default(503),
+  delayMs: z.number().int().min(0).max(60_000).default(0),
+});
+export type Fault = z.infer<typeof FaultSchema>;
+
+export const ModelRouteSchema = z
+  .strictObject({
+    stable: BackendSchema.nullable().default(null),
+    canary: BackendSchema.extend({ weight: z.number().min(0).max(100) })
+      .nullable()
+      .default(null),
+    shadow: BackendSchema.extend({ percent: z.number().min(0).max(100) })
+      .nullable()
+      .default(null),
+    faults: z.record(z.string(), FaultSchema).default({}),
+    /** The V2 input whose first value keys sticky assignment (the entity key), when no x-paved-key header is sent. */
+    stickyInput: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an input name')
+      .nullable()
+      .default(null),
+  })
+  .refine((r) => r.stable !== null || r.canary === null || r.canary.weight === 100, {
+    message: 'a canary below 100 % needs a stable version to send the rest to',
+    path: ['canary', 'weight'],
+  });
+export type ModelRoute = z.infer<typeof ModelRouteSchema>;
+
+export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+export const RouteTableSchema = z.strictObject({
+  models: z.record(z.string().regex(MODEL_NAME_PATTERN), ModelRouteSchema).default({}),
+});
+export type RouteTable = z.infer<typeof RouteTableSchema>;
+
+/** Every version a route sends requests or copies to. */
+export function routedVersions(route: ModelRoute): Backend[] {
+  return [route.stable, route.canary, route.shadow].filter((b): b is Backend => b !== null);
+}

@@ -1,0 +1,227 @@
+import type { Backend, Endpoint, Fault, ModelRoute, RouteTable } from '../../domain/route.js';
+import { routedVersions } from '../../domain/route.js';
+import { routeScript } from './lua.js';
+import { clusterName, faultClusterName, faultSocket, statName } from './names.js';
+
+/**
+ * The Envoy resources for a route table: pure data, written to disk by the control
+ * plane. Each serving version is a cluster; a version with a fault gets a hop through
+ * its own listener that injects the fault, so what the fault does is counted in the
+ * version's own cluster stats like any answer of the model's.
+ */
+export interface EnvoyConfig {
+  clusters: Record<string, object>;
+  listeners: Record<string, object>;
+  routes: object;
+}
+
+export interface RenderOptions {
+  /** Where fault hop sockets live. */
+  socketDir: string;
+  captureRate: number;
+  /** Cluster of Envoy's own admin interface, for /metrics. */
+  adminCluster: string;
+}
+
+export const ROUTE_CONFIG_NAME = 'paved';
+const ANY = 'type.googleapis.com/';
+const CLUSTER = `${ANY}envoy.config.cluster.v3.Cluster`;
+const LISTENER = `${ANY}envoy.config.listener.v3.Listener`;
+const ROUTE_CONFIG = `${ANY}envoy.config.route.v3.RouteConfiguration`;
+const HCM = `${ANY}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+const ROUTER = {
+  name: 'envoy.filters.http.router',
+  typed_config: { '@type': `${ANY}envoy.extensions.filters.http.router.v3.Router` },
+};
+
+function address(endpoint: Endpoint): object {
+  if (endpoint.startsWith('unix:')) return { pipe: { path: endpoint.slice('unix:'.length) } };
+  const port = Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+  return { socket_address: { address: '127.0.0.1', port_value: port } };
+}
+
+function cluster(name: string, stat: string, addresses: object[]): object {
+  return {
+    '@type': CLUSTER,
+    name,
+    alt_stat_name: stat,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    lb_policy: 'ROUND_ROBIN',
+    // A model's server closes idle connections; Envoy should not be the one to find out.
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': `${ANY}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
+        common_http_protocol_options: { idle_timeout: '3s' },
+        explicit_http_config: { http_protocol_options: {} },
+      },
+    },
+    circuit_breakers: {
+      thresholds: [{ max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 }],
+    },
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: addresses.map((a) => ({ endpoint: { address: a } })) }],
+    },
+  };
+}
+
+function percent(value: number): object {
+  // Millionths: a canary at 2.5 % or a fault at 0.1 % is kept exactly.
+  return { numerator: Math.round(value * 10_000), denominator: 'MILLION' };
+}
+
+function faultListener(name: string, socket: string, target: string, fault: Fault): object {
+  const config: Record<string, unknown> = {
+    '@type': `${ANY}envoy.extensions.filters.http.fault.v3.HTTPFault`,
+    abort: { http_status: fault.abortStatus, percentage: percent(fault.abortPercent) },
+  };
+  if (fault.delayMs > 0) config.delay = { fixed_delay: `${fault.delayMs / 1000}s`, percentage: percent(100) };
+  return {
+    '@type': LISTENER,
+    name,
+    address: { pipe: { path: socket } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: name.replace(/[^A-Za-z0-9_-]/g, '_'),
+              route_config: {
+                name,
+                virtual_hosts: [
+                  {
+                    name,
+                    domains: ['*'],
+                    routes: [{ match: { prefix: '/' }, route: { cluster: target, timeout: '0s' } }],
+                  },
+                ],
+              },
+              http_filters: [{ name: 'envoy.filters.http.fault', typed_config: config }, ROUTER],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function jsonReply(status: number, body: object): object {
+  return {
+    direct_response: { status, body: { inline_string: JSON.stringify(body) } },
+    response_headers_to_add: [{ header: { key: 'content-type', value: 'application/json' } }],
+  };
+}
+
+function modelAction(model: string, route: ModelRoute): object {
+  const canary = route.canary && route.canary.weight > 0 ? route.canary : null;
+  const weighted: Array<{ name: string; weight: number }> = [];
+  // The canary first: with the key's hash taken modulo the total, the keys below the
+  // canary's weight stay on it while the weight only grows.
+  if (canary)
+    weighted.push({ name: clusterName(model, canary.version), weight: Math.round(canary.weight * 100) });
+  if (route.stable && (!canary || canary.weight < 100))
+    weighted.push({
+      name: clusterName(model, route.stable.version),
+      weight: 10_000 - (canary ? Math.round(canary.weight * 100) : 0),
+    });
+  if (weighted.length === 0) return jsonReply(503, { error: `model '${model}' has no version serving` });
+  const action: Record<string, unknown> = {
+    timeout: '60s',
+    hash_policy: [{ header: { header_name: 'x-paved-sticky' } }],
+    // Only requests that never reached the model are tried again, so nothing runs twice.
+    retry_policy: { retry_on: 'connect-failure,reset-before-request', num_retries: 2 },
+  };
+  if (weighted.length === 1) action.cluster = weighted[0]!.name;
+  else action.weighted_clusters = { use_hash_policy: true, clusters: weighted };
+  if (route.shadow && route.shadow.percent > 0)
+    action.request_mirror_policies = [
+      {
+        cluster: clusterName(model, route.shadow.version),
+        runtime_fraction: { default_value: percent(route.shadow.percent) },
+        disable_shadow_host_suffix_append: true,
+      },
+    ];
+  return { route: action };
+}
+
+function modelRoutes(model: string, route: ModelRoute, opts: RenderOptions): object[] {
+  const script = routeScript({ model, stickyInput: route.stickyInput, captureRate: opts.captureRate });
+  const perRoute = {
+    'envoy.filters.http.lua': {
+      '@type': `${ANY}envoy.extensions.filters.http.lua.v3.LuaPerRoute`,
+      source_code: { inline_string: script },
+    },
+  };
+  const action = modelAction(model, route);
+  return [
+    {
+      name: `${model}`,
+      match: { path: `/v2/models/${model}` },
+      typed_per_filter_config: perRoute,
+      ...action,
+    },
+    {
+      name: `${model}/`,
+      match: { prefix: `/v2/models/${model}/` },
+      typed_per_filter_config: perRoute,
+      ...action,
+    },
+  ];
+}
+
+function versionResources(
+  model: string,
+  backend: Backend,
+  fault: Fault | undefined,
+  opts: RenderOptions,
+  out: EnvoyConfig,
+) {
+  const name = clusterName(model, backend.version);
+  const direct = backend.endpoints.map(address);
+  if (!fault || (fault.abortPercent === 0 && fault.delayMs === 0)) {
+    out.clusters[name] = cluster(name, statName(model, backend.version), direct);
+    return;
+  }
+  const inner = faultClusterName(model, backend.version);
+  const socket = faultSocket(opts.socketDir, model, backend.version);
+  out.clusters[inner] = cluster(inner, `fault_${statName(model, backend.version)}`, direct);
+  out.listeners[inner] = faultListener(inner, socket, inner, fault);
+  out.clusters[name] = cluster(name, statName(model, backend.version), [{ pipe: { path: socket } }]);
+}
+
+export function renderEnvoyConfig(table: RouteTable, opts: RenderOptions): EnvoyConfig {
+  const out: EnvoyConfig = { clusters: {}, listeners: {}, routes: {} };
+  const routes: object[] = [
+    { name: 'health', match: { path: '/v2/health/live' }, ...jsonReply(200, { live: true }) },
+    {
+      name: 'metrics',
+      match: { path: '/metrics', headers: [{ name: ':method', string_match: { exact: 'GET' } }] },
+      route: { cluster: opts.adminCluster, prefix_rewrite: '/stats/prometheus' },
+    },
+  ];
+  for (const model of Object.keys(table.models).sort()) {
+    const route = table.models[model]!;
+    for (const backend of routedVersions(route))
+      versionResources(model, backend, route.faults[backend.version], opts, out);
+    routes.push(...modelRoutes(model, route, opts));
+  }
+  routes.push({
+    name: 'unknown-model',
+    match: { prefix: '/v2/models/' },
+    ...jsonReply(404, { error: 'this model has no route; release it first' }),
+  });
+  routes.push({
+    name: 'not-found',
+    match: { prefix: '/' },
+    ...jsonReply(404, { error: 'not a V2 model route' }),
+  });
+  out.routes = {
+    '@type': ROUTE_CONFIG,
+    name: ROUTE_CONFIG_NAME,
+    virtual_hosts: [{ name: 'models', domains: ['*'], routes }],
+  };
+  return out;
+}
