@@ -7,7 +7,7 @@ import { paved } from '../support/cli.js';
 import { freePort } from '../support/free-port.js';
 
 describe('paved stack status', () => {
-  it('--json lists temporal, docker, registry and the base image as healthy', async () => {
+  it('--json lists every part of the stack as healthy, the data plane and its control plane too', async () => {
     const res = await paved(['stack', 'status', '--json']);
     expect(res.code, res.stderr).toBe(0);
     const status = JSON.parse(res.stdout) as {
@@ -21,6 +21,7 @@ describe('paved stack status', () => {
       ['temporal', true],
       ['base-image', true],
       ['feature-store', true],
+      ['envoy', true],
       ['gateway', true],
     ]);
   });
