@@ -19,6 +19,7 @@ import { createRolloutQueueActivities, type RolloutQueueActivities } from './rol
 import { connectClient } from '../adapters/temporal-connection.js';
 import type { Client } from '@temporalio/client';
 import { PavedGatewayRouter } from '../adapters/router/paved-gateway/client.js';
+import { localModelRuntime } from '../adapters/runtime/local.js';
 import { reportStore } from '../adapters/report-store.js';
 import { createBiasActivities, type BiasActivities } from './bias.js';
 import { createShadowActivities, type ShadowActivities } from './shadow.js';
@@ -45,6 +46,8 @@ export function auditStore(config: PavedConfig): LocalAuditStore {
 /** All activities the worker registers, wired to the configured adapters. */
 export function createActivities(config: PavedConfig) {
   const docker = dockerClient(config);
+  const router = PavedGatewayRouter.fromConfig(config);
+  const runtime = localModelRuntime(config, docker, router);
   const registry = new RegistryClient(config.registry.address);
   const store = packageStore(config);
   let temporal: Promise<Client> | undefined;
@@ -72,7 +75,8 @@ export function createActivities(config: PavedConfig) {
     }),
     ...createShadowActivities({
       docker,
-      router: PavedGatewayRouter.fromConfig(config),
+      runtime,
+      router,
       packages: store,
       reports: reportStore(config),
       policy: () => loadPolicy(),
@@ -83,8 +87,8 @@ export function createActivities(config: PavedConfig) {
       policy: () => loadPolicy(),
     }),
     ...createRolloutActivities({
-      docker,
-      router: PavedGatewayRouter.fromConfig(config),
+      runtime,
+      router,
       policy: () => loadPolicy(),
       reports: reportStore(config),
     }),

@@ -1,22 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type Docker from 'dockerode';
-import { request } from 'undici';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
-import { ephemeralPort } from '../adapters/stack/ports.js';
-import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
+import { endpointClient } from '../adapters/runtime/endpoint-client.js';
+import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
 import { durationMs } from '../domain/duration.js';
 import type { FeatureBinding } from '../domain/feature-binding.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
-import {
-  servingContainerName,
-  type RolloutLimits,
-  type RolloutStepRecord,
-  type WindowStats,
-} from '../domain/rollout.js';
+import { type RolloutLimits, type RolloutStepRecord, type WindowStats } from '../domain/rollout.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { rolloutSection } from '../report/rollout-section.js';
-import type { Backend, ModelRoute } from '../domain/route.js';
+import type { Backend, Endpoint, ModelRoute } from '../domain/route.js';
 
 export interface ServingBackend extends Backend {
   container: string;
@@ -56,11 +49,13 @@ export interface RolloutActivities {
 /**
  * A fresh model process answers its first requests slowly (lazy imports, first
  * predict). Those must not land on live traffic or in the canary's p99, so a few
- * requests by value (zeros, built from the model's own metadata) go first.
+ * requests by value (zeros, built from the model's own metadata) go first. Each has a
+ * timeout: a model that hangs on them is judged on live traffic instead.
  */
-async function warmUp(url: string, model: string, rounds = 20): Promise<void> {
+async function warmUp(endpoint: Endpoint, model: string, rounds = 20): Promise<void> {
+  const client = endpointClient(endpoint, 5000);
   try {
-    const meta = await request(`${url}/v2/models/${model}`);
+    const meta = await client.request({ path: `/v2/models/${model}`, method: 'GET' });
     const { inputs } = (await meta.body.json()) as { inputs: Array<{ name: string; datatype: string }> };
     const zero = (datatype: string) => (datatype === 'BYTES' ? '' : datatype === 'BOOL' ? false : 0);
     const body = JSON.stringify({
@@ -72,7 +67,8 @@ async function warmUp(url: string, model: string, rounds = 20): Promise<void> {
       })),
     });
     for (let k = 0; k < rounds; k++) {
-      const res = await request(`${url}/v2/models/${model}/infer`, {
+      const res = await client.request({
+        path: `/v2/models/${model}/infer`,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
@@ -81,11 +77,13 @@ async function warmUp(url: string, model: string, rounds = 20): Promise<void> {
     }
   } catch {
     // Warm-up is best effort: a model that cannot answer zeros is judged on live traffic.
+  } finally {
+    await client.close().catch(() => undefined);
   }
 }
 
 export function createRolloutActivities(deps: {
-  docker: Docker;
+  runtime: ModelRuntime;
   router: TrafficRouter;
   policy: () => Policy;
   reports: ReportStore;
@@ -109,42 +107,16 @@ export function createRolloutActivities(deps: {
     },
 
     /**
-     * Starts the release's image as `paved-<model>.<version>` with the recorded feature
-     * binding. A container of that name already running this image is reused with the
-     * port on its label, so a retry never starts a second one.
+     * Starts the release's replica (sealed: its endpoint is a socket). A running
+     * replica of the same image is found again, so a retry never starts a second one.
      */
     async startServing({ model, version, image, binding, allowPickle }) {
-      const name = servingContainerName(model, version);
-      let port: number | undefined;
-      try {
-        const info = await deps.docker.getContainer(name).inspect();
-        if (info.State.Running && info.Config.Image === image)
-          port = Number(info.Config.Labels['paved.port']);
-      } catch {
-        /* not there yet */
-      }
-      port ??= await ephemeralPort();
-      await startModelContainer(deps.docker, {
-        name,
-        image,
-        port,
-        memoryMB: 1024,
-        cpus: 1,
-        allowPickle,
-        env: {
-          PAVED_MODEL_NAME: model,
-          PAVED_MODEL_VERSION: version,
-          ...(binding ? { PAVED_FEATURE_BINDING: JSON.stringify(binding) } : {}),
-        },
-        labels: {
-          'paved.release': `${model}/${version}`,
-          'paved.role': 'serving',
-          'paved.port': String(port),
-        },
-      });
-      await waitReady(deps.docker, name, port, 90_000);
-      await warmUp(`http://127.0.0.1:${port}`, model);
-      return { version, endpoints: [`http://127.0.0.1:${port}`], container: name };
+      const replica = await deps.runtime.start(
+        { model, version, role: 'serving', image, binding, allowPickle, limits: deps.policy().modelLimits },
+        90_000,
+      );
+      await warmUp(replica.endpoint, model);
+      return { version, endpoints: [replica.endpoint], container: replica.id };
     },
 
     currentRoute: ({ model }) => deps.router.route(model),
@@ -156,7 +128,7 @@ export function createRolloutActivities(deps: {
 
     windowStats: ({ model, windowMs }) => deps.router.stats(model, windowMs),
 
-    stopServing: ({ container }) => stopModelContainer(deps.docker, container),
+    stopServing: ({ container }) => deps.runtime.stop(container),
 
     async reportRollout({ model, version, stable, windows, ending }) {
       const report = deps.reports.load(model, version);

@@ -3,20 +3,18 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
-import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
+import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
 import { readFileFromPackage, type PackageStore } from '../adapters/package-store.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { watchContainers } from '../adapters/shadow/container-stats.js';
 import { cpuPlan, replayInProcess } from '../adapters/shadow/replay-process.js';
 import type { TargetResult } from '../adapters/shadow/replayer.js';
-import { ephemeralPort } from '../adapters/stack/ports.js';
 import { durationMs } from '../domain/duration.js';
 import type { FeatureBinding } from '../domain/feature-binding.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
 import { gateStageVerdict } from '../domain/gate-verdict.js';
 import type { PackageRef, StageOutcome } from '../domain/release.js';
-import { servingContainerName, shadowContainerName } from '../domain/rollout.js';
 import { judgeShadow, mergeBudgets, type ShadowJudgement } from '../domain/shadow-gate.js';
 import {
   accuracy,
@@ -57,7 +55,9 @@ export interface ShadowActivities {
 }
 
 export interface ShadowDeps {
+  /** For the replicas' CPU and memory figures. */
   docker: Docker;
+  runtime: ModelRuntime;
   router: TrafficRouter;
   packages: PackageStore;
   reports: ReportStore;
@@ -132,26 +132,13 @@ async function pickTraffic(
   }
 }
 
-/** The stable version's container, to start a twin of it for the measurement. */
+/** The stable version's replica, to start a twin of it for the measurement. */
 async function stableTwin(deps: ShadowDeps, model: string) {
   const route = await deps.router.route(model);
   const version = route?.stable?.version;
   if (!version) return null;
-  try {
-    const info = await deps.docker.getContainer(servingContainerName(model, version)).inspect();
-    const env = Object.fromEntries(
-      (info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-    );
-    // Only what the release gave it: its port and address are the serving ones, not the twin's.
-    const given = ['PAVED_FEATURE_BINDING', 'PAVED_ALLOW_PICKLE'].filter((k) => env[k] !== undefined);
-    return {
-      version,
-      image: info.Config.Image,
-      env: Object.fromEntries(given.map((k) => [k, env[k]!])),
-    };
-  } catch {
-    return null; // routed but not running here: nothing to compare with
-  }
+  // Routed but not running here: nothing to compare with.
+  return deps.runtime.find(model, version, 'serving');
 }
 
 /** The entity of each row of a request: the entity-key input's values, else the line's key for one row. */
@@ -249,42 +236,34 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
       const start = async (
         version: string,
         image: string,
-        env: Record<string, string>,
+        binding: FeatureBinding | null,
         allowPickle: boolean,
         cpuset: string | null,
       ) => {
-        const name = shadowContainerName(input.model, version);
-        const port = await ephemeralPort();
-        started.push(name);
-        await startModelContainer(deps.docker, {
-          name,
-          image,
-          port,
-          memoryMB: 1024,
-          cpus: 1,
-          ...(cpuset ? { cpuset } : {}),
-          allowPickle,
-          env: { ...env, PAVED_MODEL_NAME: input.model, PAVED_MODEL_VERSION: version },
-          labels: { 'paved.release': `${input.model}/${input.version}`, 'paved.role': 'shadow' },
-        });
-        await waitReady(deps.docker, name, port, 90_000);
-        return { name, url: `http://127.0.0.1:${port}` };
+        const replica = await deps.runtime.start(
+          {
+            model: input.model,
+            version,
+            role: 'shadow',
+            image,
+            binding,
+            allowPickle,
+            limits: { ...policy.modelLimits, ...(cpuset ? { cpuset } : {}) },
+          },
+          90_000,
+        );
+        started.push(replica.id);
+        return { name: replica.id, url: replica.endpoint };
       };
       try {
         const candidate = await withHeartbeat(
           'starting the candidate',
-          start(
-            input.version,
-            input.image,
-            input.binding ? { PAVED_FEATURE_BINDING: JSON.stringify(input.binding) } : {},
-            input.allowPickle,
-            cpus.candidate,
-          ),
+          start(input.version, input.image, input.binding, input.allowPickle, cpus.candidate),
         );
         const stable = twin
           ? await withHeartbeat(
               `starting stable ${twin.version}`,
-              start(twin.version, twin.image, twin.env, twin.env.PAVED_ALLOW_PICKLE === '1', cpus.stable),
+              start(twin.version, twin.image, twin.binding, twin.allowPickle, cpus.stable),
             )
           : null;
         const watch = await watchContainers(deps.docker, started);
@@ -416,9 +395,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
               : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
         };
       } finally {
-        await Promise.all(
-          started.map((name) => stopModelContainer(deps.docker, name).catch(() => undefined)),
-        );
+        await Promise.all(started.map((id) => deps.runtime.stop(id).catch(() => undefined)));
       }
     },
   };

@@ -1,7 +1,7 @@
-import { request } from 'undici';
-import { dockerClient } from '../adapters/docker-client.js';
-import { ephemeralPort } from '../adapters/stack/ports.js';
-import { startModelContainer, stopModelContainer, waitReady } from '../adapters/model-runtime.js';
+import { loadPolicy } from '../adapters/policy-loader.js';
+import { replicaName } from '../adapters/runtime/docker/docker-runtime.js';
+import { endpointClient } from '../adapters/runtime/endpoint-client.js';
+import { localModelRuntime } from '../adapters/runtime/local.js';
 import type { AuditEntry } from '../domain/audit.js';
 import type { PavedConfig } from '../domain/config.js';
 import { PavedError } from '../domain/errors.js';
@@ -44,24 +44,23 @@ export async function tryRelease(
     throw new PavedError(
       `${release.model}/${release.version} reads no feature service, so it cannot serve by entity key. Fix: send every input by value`,
     );
-  const docker = dockerClient(config);
-  const port = await ephemeralPort();
-  const name = `paved-try-${release.model}-${release.version}`.slice(0, 120);
-  // A container left by an interrupted try is replaced, not reused: the binding may differ.
-  await stopModelContainer(docker, name);
+  const runtime = localModelRuntime(config);
   const approved = entries.some((e) => e.action === 'review approved');
-  await startModelContainer(docker, {
-    name,
+  const spec = {
+    model: release.model,
+    version: release.version,
+    role: 'try' as const,
     image,
-    port,
-    memoryMB: 1024,
-    cpus: 1,
+    binding,
     allowPickle: approved,
-    env: { PAVED_FEATURE_BINDING: JSON.stringify(binding) },
-    labels: { 'paved.release': `${release.model}/${release.version}`, 'paved.role': 'try' },
-  });
+    limits: loadPolicy().modelLimits,
+  };
+  // A replica left by an interrupted try is replaced, not reused: the binding may differ.
+  const id = replicaName(spec.model, spec.version, spec.role);
+  await runtime.stop(id);
+  const replica = await runtime.start(spec, 60_000);
+  const client = endpointClient(replica.endpoint);
   try {
-    await waitReady(docker, name, port, 60_000);
     const body = {
       id: `try-${release.version}`,
       inputs: [
@@ -73,7 +72,8 @@ export async function tryRelease(
         },
       ],
     };
-    const res = await request(`http://127.0.0.1:${port}/v2/models/${release.model}/infer`, {
+    const res = await client.request({
+      path: `/v2/models/${release.model}/infer`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -81,7 +81,8 @@ export async function tryRelease(
     const response = (await res.body.json()) as Record<string, unknown>;
     return { image, binding, request: body, status: res.statusCode, response };
   } finally {
-    await stopModelContainer(docker, name);
+    await client.close().catch(() => undefined);
+    await runtime.stop(replica.id);
   }
 }
 

@@ -38,6 +38,14 @@ export const PolicySchema = z.strictObject({
       drain: durationSchema.default('5s'),
     })
     .prefault({}),
+  /** What one model replica may use, in every stage (shadow, rollout, try). */
+  modelLimits: z
+    .strictObject({
+      cpus: z.number().positive().max(64).default(1),
+      memoryMB: z.number().int().min(64).default(1024),
+      pids: z.number().int().min(16).max(4096).default(256),
+    })
+    .prefault({}),
   /** The bind stage: how hard to look for training/serving skew and stale features. */
   features: z
     .strictObject({

@@ -56,8 +56,30 @@ export type ModelRoute = z.infer<typeof ModelRouteSchema>;
 
 export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
+/**
+ * A sealed model container's one door out: a socket in its own directory that
+ * answers online reads of the features its release was bound to, for its entity key,
+ * and refuses (and logs) anything else.
+ */
+export const FeatureDoorSchema = z.strictObject({
+  /** The socket the data plane listens on, inside the directory mounted into the container. */
+  socket: z.string().regex(/^\/[^\0]{1,100}$/, 'must be an absolute socket path of at most 100 characters'),
+  /** Who uses the door, for the refusal log: model/version and role. */
+  owner: z.string().min(1).max(200),
+  service: z.string().min(1),
+  entityKey: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an entity key name'),
+  /** Full feature names (view__feature), as the binding lists them. */
+  features: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]+__[A-Za-z0-9_]+$/, 'must be a full feature name, view__feature'))
+    .min(1, 'must name at least one feature'),
+});
+export type FeatureDoor = z.infer<typeof FeatureDoorSchema>;
+
+export const DOOR_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
 export const RouteTableSchema = z.strictObject({
   models: z.record(z.string().regex(MODEL_NAME_PATTERN), ModelRouteSchema).default({}),
+  featureDoors: z.record(z.string().regex(DOOR_NAME_PATTERN), FeatureDoorSchema).default({}),
 });
 export type RouteTable = z.infer<typeof RouteTableSchema>;
 

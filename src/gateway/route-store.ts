@@ -7,7 +7,7 @@ export class RouteStore {
   constructor(readonly file: string) {}
 
   load(): RouteTable {
-    if (!existsSync(this.file)) return { models: {} };
+    if (!existsSync(this.file)) return { models: {}, featureDoors: {} };
     const parsed = RouteTableSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
     if (!parsed.success) throw new Error(`${this.file} is not a paved route table: ${parsed.error.message}`);
     return parsed.data;

@@ -1,6 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { ModelRouteSchema, MODEL_NAME_PATTERN, routedVersions, type RouteTable } from '../domain/route.js';
+import {
+  DOOR_NAME_PATTERN,
+  FeatureDoorSchema,
+  ModelRouteSchema,
+  MODEL_NAME_PATTERN,
+  routedVersions,
+  type RouteTable,
+} from '../domain/route.js';
 import { TrafficCapture } from './capture.js';
 import type { DataPlane } from './data-plane.js';
 import { RouteStore } from './route-store.js';
@@ -120,13 +127,41 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Fas
         const issue = parsed.error.issues[0]!;
         return error(reply, 400, `${issue.path.join('.') || 'route'}: ${issue.message}`);
       }
-      return change(reply, { models: { ...table.models, [req.params.model]: parsed.data } }, parsed.data);
+      return change(
+        reply,
+        { ...table, models: { ...table.models, [req.params.model]: parsed.data } },
+        parsed.data,
+      );
     });
 
     admin.delete<{ Params: { model: string } }>('/admin/routes/:model', async (req, reply) => {
       const rest = { ...table.models };
       delete rest[req.params.model];
-      return change(reply, { models: rest }, { removed: req.params.model });
+      return change(reply, { ...table, models: rest }, { removed: req.params.model });
+    });
+
+    admin.put<{ Params: { door: string } }>('/admin/feature-doors/:door', async (req, reply) => {
+      if (!DOOR_NAME_PATTERN.test(req.params.door))
+        return error(reply, 400, `door: '${req.params.door}' is not a door name (a-z, 0-9, . _ -)`);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(String(req.body ?? ''));
+      } catch {
+        return error(reply, 400, 'body: must be a JSON feature door');
+      }
+      const parsed = FeatureDoorSchema.safeParse(doc);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        return error(reply, 400, `${issue.path.join('.') || 'door'}: ${issue.message}`);
+      }
+      const doors = { ...table.featureDoors, [req.params.door]: parsed.data };
+      return change(reply, { ...table, featureDoors: doors }, parsed.data);
+    });
+
+    admin.delete<{ Params: { door: string } }>('/admin/feature-doors/:door', async (req, reply) => {
+      const doors = { ...table.featureDoors };
+      delete doors[req.params.door];
+      return change(reply, { ...table, featureDoors: doors }, { removed: req.params.door });
     });
 
     admin.get<{ Params: { model: string }; Querystring: { windowMs?: string } }>(

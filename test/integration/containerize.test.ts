@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,9 @@ import { createContainerizeActivities, type ContainerizeOutput } from '../../src
 import { packageStore } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
-import { startModelContainer, stopModelContainer, waitReady } from '../../src/adapters/model-runtime.js';
+import { sealedCreateOptions } from '../../src/adapters/runtime/docker/hardened.js';
+import { endpointClient } from '../../src/adapters/runtime/endpoint-client.js';
+import { localModelRuntime } from '../../src/adapters/runtime/local.js';
 import { packDirectory } from '../../src/adapters/package-store.js';
 import { pushImage } from '../../src/adapters/docker-push.js';
 import { projectPath } from '../../src/adapters/project.js';
@@ -15,7 +18,7 @@ import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { baseImageRef } from '../../src/adapters/stack/base-image.js';
 import { venvBin } from '../../src/adapters/stack/python-env.js';
 import type { PackageRef, StageOutcome } from '../../src/domain/release.js';
-import { freePort } from '../support/free-port.js';
+import { loadPolicy } from '../../src/adapters/policy-loader.js';
 
 // Real Docker, real registry, real wheelhouse: the activity as the worker runs it.
 const config = loadConfig();
@@ -31,6 +34,7 @@ const activities = createContainerizeActivities({
   python: venvBin(config.home, 'python'),
 });
 const EXAMPLE = projectPath('examples', 'arrests');
+const runtime = localModelRuntime(config);
 const containers: string[] = [];
 let ref: PackageRef;
 let first: StageOutcome<ContainerizeOutput>;
@@ -49,8 +53,14 @@ beforeAll(async () => {
   first = await containerize();
 }, 900_000);
 afterAll(async () => {
-  for (const name of containers) await stopModelContainer(docker, name);
+  for (const name of containers)
+    await docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+  await runtime.stop(replicaId).catch(() => undefined);
 });
+let replicaId = '';
 
 /** What the model itself predicts for the sample rows, computed offline with the training venv. */
 function offlinePrediction(): { label: number[]; probability: number[] } {
@@ -93,54 +103,67 @@ describe('containerize examples/arrests', () => {
     });
   });
 
-  it('runs hardened and answers a V2 request exactly as the model predicts offline', async () => {
-    const port = await freePort();
-    const name = `paved-it-arrests-${port}`;
-    containers.push(name);
-    await startModelContainer(docker, { name, image: first.output.image, port, memoryMB: 512, cpus: 1 });
-    await waitReady(docker, name, port);
-    const info = await docker.getContainer(name).inspect();
+  it('runs sealed and hardened, and answers on its socket exactly as the model predicts offline', async () => {
+    const replica = await runtime.start({
+      model: 'arrests',
+      version: 'it-sealed',
+      role: 'try',
+      image: first.output.image,
+      binding: null,
+      allowPickle: false,
+      limits: { ...loadPolicy().modelLimits, memoryMB: 512 },
+    });
+    replicaId = replica.id;
+    expect(replica.endpoint).toMatch(/^unix:\/.+\/model\.sock$/);
+    const info = await docker.getContainer(replica.id).inspect();
     expect(info.HostConfig).toMatchObject({
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
-      NetworkMode: 'host',
+      NetworkMode: 'none',
     });
     expect(info.Config.User).toBe('1000:1000');
 
-    const body = readFileSync(path.join(EXAMPLE, 'sample-request.json'), 'utf8');
-    const res = await fetch(`http://127.0.0.1:${port}/v2/models/arrests/infer`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json' },
-    });
+    const client = endpointClient(replica.endpoint);
+    const infer = async (body: string) => {
+      const res = await client.request({
+        path: '/v2/models/arrests/infer',
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      return {
+        status: res.statusCode,
+        json: (await res.body.json()) as { outputs: Array<{ name: string; data: number[] }> },
+      };
+    };
+    const res = await infer(readFileSync(path.join(EXAMPLE, 'sample-request.json'), 'utf8'));
     expect(res.status).toBe(200);
-    const answer = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };
     const expected = offlinePrediction();
-    expect(answer.outputs.find((o) => o.name === 'label')!.data).toEqual(expected.label);
-    const probs = answer.outputs.find((o) => o.name === 'probability')!.data;
+    expect(res.json.outputs.find((o) => o.name === 'label')!.data).toEqual(expected.label);
+    const probs = res.json.outputs.find((o) => o.name === 'probability')!.data;
     probs.forEach((p, i) => expect(p).toBeCloseTo(expected.probability[i]!, 6));
-
-    const bad = await fetch(`http://127.0.0.1:${port}/v2/models/arrests/infer`, {
-      method: 'POST',
-      body: '{"inputs": 3}',
-    });
-    expect(bad.status).toBe(400);
+    expect((await infer('{"inputs": 3}')).status).toBe(400);
+    await client.close();
   });
 
   it('a container that writes to / fails; /tmp is the only writable place', async () => {
-    const port = await freePort();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-probe-'));
     const probe = async (code: string) => {
-      const name = `paved-it-probe-${port}-${Math.random().toString(36).slice(2, 8)}`;
+      const name = `paved-it-probe-${Math.random().toString(36).slice(2, 10)}`;
       containers.push(name);
-      const c = await startModelContainer(docker, {
-        name,
-        image: first.output.image,
-        port,
-        memoryMB: 128,
-        cpus: 0.5,
-        entrypoint: ['/opt/venv/bin/python', '-c', code],
-      });
+      const c = await docker.createContainer(
+        sealedCreateOptions({
+          name,
+          image: first.output.image,
+          socketDir: dir,
+          memoryMB: 128,
+          cpus: 0.5,
+          pids: 64,
+          entrypoint: ['/opt/venv/bin/python', '-c', code],
+        }),
+      );
+      await c.start();
       const { StatusCode } = (await c.wait()) as { StatusCode: number };
       const logs = (await c.logs({ stdout: true, stderr: true })).toString('utf8');
       return { StatusCode, logs };
@@ -152,6 +175,7 @@ describe('containerize examples/arrests', () => {
     expect(model.StatusCode).not.toBe(0);
     const tmp = await probe("open('/tmp/scratch', 'w').write('x'); print('ok')");
     expect(tmp).toMatchObject({ StatusCode: 0 });
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

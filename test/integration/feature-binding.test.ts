@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { request } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBindActivities, type BindOutput } from '../../src/activities/bind.js';
@@ -12,7 +11,9 @@ import { loadConfig } from '../../src/adapters/config-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { FeatureServerClient } from '../../src/adapters/feature-store/feature-server.js';
 import { LocalFeast } from '../../src/adapters/feature-store/local-feast.js';
-import { startModelContainer, stopModelContainer, waitReady } from '../../src/adapters/model-runtime.js';
+import { DockerModelRuntime } from '../../src/adapters/runtime/docker/docker-runtime.js';
+import { endpointClient } from '../../src/adapters/runtime/endpoint-client.js';
+import { startLocalGateway, type LocalGateway } from '../support/local-gateway.js';
 import { packDirectory } from '../../src/adapters/package-store.js';
 import { loadPolicy } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
@@ -38,7 +39,10 @@ const manifest = parseYaml(readFileSync(path.join(EXAMPLE, 'paved.yaml'), 'utf8'
 const DIGEST = `sha256:0000000a${'0'.repeat(56)}`;
 const DAY_MS = 86_400_000;
 let server: FeatureServerClient;
-const containers: string[] = [];
+const replicas: string[] = [];
+/** A gateway of the test's own: its feature doors lead to this test's feature server. */
+let gateway: LocalGateway;
+let runtime: DockerModelRuntime;
 
 function bind(): Promise<StageOutcome<BindOutput>> {
   const activities = createBindActivities({ feast, server, policy: () => loadPolicy() });
@@ -51,11 +55,16 @@ beforeAll(async () => {
   const port = await freePort();
   server = new FeatureServerClient(`http://127.0.0.1:${port}`);
   await startFeatureServer({ home, feast, port, feastBin: feastVenvBin(config.home, 'feast') });
+  gateway = await startLocalGateway({ featureServerPort: port });
+  runtime = new DockerModelRuntime(dockerClient(config), {
+    socketRoot: path.join(gateway.dir, 'replicas'),
+    features: gateway.router,
+  });
 }, 300_000);
 
 afterAll(async () => {
-  const docker = dockerClient(config);
-  for (const name of containers) await stopModelContainer(docker, name);
+  for (const id of replicas) await runtime.stop(id).catch(() => undefined);
+  await gateway?.close();
   await stopDaemon(home, FEATURE_SERVER);
   rmSync(home, { recursive: true, force: true });
 });
@@ -158,21 +167,23 @@ describe('the template serves by entity key through the binding', () => {
       }).containerizePackage,
       { model: 'arrests', version: 'it', template: 'python-sklearn', package: ref },
     );
-    const port = await freePort();
-    const name = `paved-it-features-${port}`;
-    containers.push(name);
-    await startModelContainer(docker, {
-      name,
-      image: built.output.image,
-      port,
-      memoryMB: 512,
-      cpus: 1,
-      env: { PAVED_FEATURE_BINDING: JSON.stringify(bound.output.report!.binding) },
-    });
-    await waitReady(docker, name, port, 60_000);
-
+    const replica = await runtime.start(
+      {
+        model: 'arrests',
+        version: 'it-features',
+        role: 'try',
+        image: built.output.image,
+        binding: bound.output.report!.binding,
+        allowPickle: false,
+        limits: { ...loadPolicy().modelLimits, memoryMB: 512 },
+      },
+      60_000,
+    );
+    replicas.push(replica.id);
+    const client = endpointClient(replica.endpoint);
     const infer = async (body: unknown) => {
-      const res = await request(`http://127.0.0.1:${port}/v2/models/arrests/infer`, {
+      const res = await client.request({
+        path: '/v2/models/arrests/infer',
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),

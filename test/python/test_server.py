@@ -121,3 +121,27 @@ def test_pickle_package_exits_with_a_clear_message_without_the_flag():
     proc = start(ARRESTS_PICKLE, free_port())
     assert proc.wait(30) == 78
     assert "PAVED_ALLOW_PICKLE=1" in proc.stderr.read()
+
+
+def test_serves_on_a_unix_socket_when_sealed(tmp_path, sample):
+    # A sealed container's one door in: PAVED_SOCKET instead of a port.
+    path = str(tmp_path / "model.sock")
+    proc = start(ARRESTS, free_port(), PAVED_SOCKET=path)
+    try:
+        transport = httpx.HTTPTransport(uds=path)
+        with httpx.Client(transport=transport, base_url="http://model") as client:
+            deadline = time.monotonic() + 30
+            while True:
+                assert proc.poll() is None, proc.stderr.read()
+                try:
+                    if client.get("/v2/health/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "not ready on the socket"
+                    time.sleep(0.1)
+            r = client.post("/v2/models/arrests/infer", json=sample, timeout=10)
+            assert r.status_code == 200
+            assert [o["name"] for o in r.json()["outputs"]] == ["label", "probability"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0

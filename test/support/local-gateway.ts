@@ -20,7 +20,12 @@ export const TOKEN = 'test-token-0123456789abcdef';
  * loopback ports in a temporary directory, so the dev stack's routes are never touched.
  */
 export async function startLocalGateway(
-  opts: { captureRate?: number; captureMaxBytes?: number; concurrency?: number } = {},
+  opts: {
+    captureRate?: number;
+    captureMaxBytes?: number;
+    concurrency?: number;
+    featureServerPort?: number;
+  } = {},
 ) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-gw-'));
   const [port, adminPort, envoyAdminPort] = [await freePort(), await freePort(), await freePort()];
@@ -43,6 +48,8 @@ export async function startLocalGateway(
       captureLog,
       captureRate: opts.captureRate ?? 0,
       captureLogMaxBytes: 1024 * 1024,
+      featureServerPort: opts.featureServerPort ?? loadConfig().featureStore.port,
+      featureProxyLog: path.join(dir, 'feature-proxy.log'),
     });
   const controlPlane = () =>
     createControlPlane({

@@ -5,9 +5,18 @@ import { planApply } from '../../src/gateway/envoy/apply-plan.js';
 import { renderEnvoyConfig, type EnvoyConfig } from '../../src/gateway/envoy/resources.js';
 import { WindowedStats } from '../../src/gateway/window-stats.js';
 
-const opts = { socketDir: '/run/paved', captureRate: 0.05, adminCluster: 'envoy-admin' };
+const opts = {
+  socketDir: '/run/paved',
+  captureRate: 0.05,
+  adminCluster: 'envoy-admin',
+  featureServerPort: 6566,
+  featureProxyLog: '/var/log/doors.log',
+};
 const v = (version: string, port: number) => ({ version, endpoints: [`http://127.0.0.1:${port}`] });
-const table = (route: object): RouteTable => ({ models: { arrests: ModelRouteSchema.parse(route) } });
+const table = (route: object): RouteTable => ({
+  models: { arrests: ModelRouteSchema.parse(route) },
+  featureDoors: {},
+});
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const modelRoute = (c: EnvoyConfig): Json =>

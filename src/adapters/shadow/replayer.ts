@@ -77,11 +77,13 @@ export async function replay(
     // undici's connect, header and body timeouts bound each request: a per-request
     // AbortSignal timer would cost the generator garbage and GC pauses at high rates.
     (t) =>
-      new Pool(t.url, {
+      // A sealed replica's endpoint is a unix socket.
+      new Pool(t.url.startsWith('unix:') ? 'http://model' : t.url, {
         connections: spec.connections ?? 64,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connect: { timeout: spec.timeoutMs },
+        ...(t.url.startsWith('unix:') ? { socketPath: t.url.slice('unix:'.length) } : {}),
       }),
   );
   const histograms = spec.targets.map(() => hdr.build({ numberOfSignificantValueDigits: 3 }));

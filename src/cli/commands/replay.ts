@@ -7,10 +7,12 @@ import { parseTraffic, TrafficFormatError } from '../../domain/traffic.js';
 import { renderTable } from '../table.js';
 
 function target(value: string, previous: ReplayTarget[] = []): ReplayTarget[] {
-  const m = /^([A-Za-z0-9._-]+)=(http:\/\/(127\.0\.0\.1|localhost)(:\d+)?)\/?$/.exec(value);
+  const m = /^([A-Za-z0-9._-]+)=(http:\/\/(127\.0\.0\.1|localhost)(:\d+)?|unix:\/[^\0]+\.sock)\/?$/.exec(
+    value,
+  );
   if (!m)
     throw new InvalidArgumentError(
-      'give name=http://127.0.0.1:PORT (loopback only), e.g. candidate=http://127.0.0.1:8081',
+      'give name=http://127.0.0.1:PORT (loopback only) or name=unix:/path/model.sock, e.g. candidate=http://127.0.0.1:8081',
     );
   return [...previous, { name: m[1]!, url: m[2]! }];
 }

@@ -17,6 +17,9 @@ export interface EnvoyDataPlaneOptions {
   captureLog: string;
   captureRate: number;
   captureLogMaxBytes: number;
+  featureServerPort: number;
+  /** Where the feature doors log what they refused. */
+  featureProxyLog: string;
   /** How long Envoy may take to apply one file before the change is reported as refused. */
   applyTimeoutMs?: number;
 }
@@ -55,6 +58,8 @@ export class EnvoyDataPlane implements DataPlane {
       socketDir: this.opts.socketDir,
       captureRate: this.opts.captureRate,
       adminCluster: ADMIN_CLUSTER,
+      featureServerPort: this.opts.featureServerPort,
+      featureProxyLog: this.opts.featureProxyLog,
     });
     if (!this.files.exists()) {
       for (const kind of ['clusters', 'listeners', 'routes'] as const) this.files.write(kind, next);

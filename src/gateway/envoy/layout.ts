@@ -11,6 +11,7 @@ export function envoyLayout(config: PavedConfig) {
     xdsDir: path.join(dir, 'xds'),
     socketDir: path.join(dir, 'sockets'),
     captureLog: path.join(dir, 'capture.log'),
+    featureProxyLog: path.join(dir, 'feature-proxy.log'),
     bootstrapFile: path.join(dir, 'envoy-bootstrap.json'),
     adminUrl: `http://127.0.0.1:${config.gateway.dataPlaneAdminPort}`,
   };
@@ -35,5 +36,7 @@ export function localDataPlane(config: PavedConfig): EnvoyDataPlane {
     captureLog: layout.captureLog,
     captureRate: config.gateway.captureRate,
     captureLogMaxBytes: config.gateway.captureMaxMB * 1024 * 1024,
+    featureServerPort: config.featureStore.port,
+    featureProxyLog: layout.featureProxyLog,
   });
 }

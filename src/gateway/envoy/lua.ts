@@ -82,3 +82,69 @@ function envoy_on_request(h)
 end
 `;
 }
+
+export interface DoorScriptOptions {
+  owner: string;
+  service: string;
+  entityKey: string;
+  /** Full feature names (view__feature). */
+  features: readonly string[];
+}
+
+/**
+ * The feature door's script: a model may ask for online features of its entity key,
+ * from its bound service or a subset of its bound features, and nothing else. What
+ * goes on to the feature server is rebuilt here from the entity ids alone, so no other
+ * field of the model's request reaches it. A refusal is answered 403 and logged.
+ */
+export function doorScript(opts: DoorScriptOptions): string {
+  const allowed = opts.features.map((f) => `[${JSON.stringify(f)}] = true`).join(', ');
+  // Feast takes view:feature in a request and answers view__feature with full names.
+  const refs = opts.features.map((f) => JSON.stringify(f.replace('__', ':'))).join(',');
+  return String.raw`
+local OWNER = ${JSON.stringify(opts.owner)}
+local SERVICE = ${JSON.stringify(opts.service)}
+local KEY = ${JSON.stringify(opts.entityKey)}
+local ALLOWED = { ${allowed} }
+local REFS = ${JSON.stringify(`[${refs}]`)}
+
+local function refuse(h, reason)
+  h:streamInfo():dynamicMetadata():set("paved", "refused", reason)
+  h:logWarn("feature proxy refused " .. OWNER .. ": " .. reason)
+  h:respond({ [":status"] = "403", ["content-type"] = "application/json" },
+    '{"error":"feature proxy: ' .. string.gsub(reason, '"', "'") .. '"}')
+end
+
+function envoy_on_request(h)
+  local method = h:headers():get(":method")
+  local path = h:headers():get(":path")
+  h:streamInfo():dynamicMetadata():set("paved", "owner", OWNER)
+  if method ~= "POST" or path ~= "/get-online-features" then
+    return refuse(h, method .. " " .. path .. " is not an online feature read")
+  end
+  local b = h:body()
+  local body = b and b:getBytes(0, b:length()) or ""
+  local service = string.match(body, '"feature_service"%s*:%s*"([^"]*)"')
+  if service ~= nil and service ~= SERVICE then
+    return refuse(h, "feature service " .. service .. " is not the one bound (" .. SERVICE .. ")")
+  end
+  local features = string.match(body, '"features"%s*:%s*(%b[])')
+  if features ~= nil then
+    for f in string.gmatch(features, '"([^"]*)"') do
+      local full = string.gsub(f, ":", "__", 1)
+      if not ALLOWED[full] then return refuse(h, "feature " .. f .. " is not in the binding") end
+    end
+  end
+  if service == nil and features == nil then
+    return refuse(h, "name the bound feature service or its features")
+  end
+  local entities = string.match(body, '"entities"%s*:%s*(%b{})')
+  local ids = entities and string.match(entities, '^{%s*"' .. KEY .. '"%s*:%s*(%b[])%s*}$')
+  if ids == nil then return refuse(h, "entities: only " .. KEY .. " may be read") end
+  if string.find(string.sub(ids, 2, -2), "[%[%]{}]") then
+    return refuse(h, "entities: " .. KEY .. " must be a flat list of ids")
+  end
+  h:body():setBytes('{"features":' .. REFS .. ',"entities":{"' .. KEY .. '":' .. ids .. '},"full_feature_names":true}')
+end
+`;
+}

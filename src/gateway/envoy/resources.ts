@@ -1,6 +1,6 @@
-import type { Backend, Endpoint, Fault, ModelRoute, RouteTable } from '../../domain/route.js';
+import type { Backend, Endpoint, Fault, FeatureDoor, ModelRoute, RouteTable } from '../../domain/route.js';
 import { routedVersions } from '../../domain/route.js';
-import { routeScript } from './lua.js';
+import { doorScript, routeScript } from './lua.js';
 import { clusterName, faultClusterName, faultSocket, statName } from './names.js';
 
 /**
@@ -21,7 +21,13 @@ export interface RenderOptions {
   captureRate: number;
   /** Cluster of Envoy's own admin interface, for /metrics. */
   adminCluster: string;
+  /** The feature server the doors of sealed containers lead to. */
+  featureServerPort: number;
+  /** JSON lines of the doors' refusals. */
+  featureProxyLog: string;
 }
+
+export const FEATURE_SERVER_CLUSTER = 'feature-server';
 
 export const ROUTE_CONFIG_NAME = 'paved';
 const ANY = 'type.googleapis.com/';
@@ -192,8 +198,92 @@ function versionResources(
   out.clusters[name] = cluster(name, statName(model, backend.version), [{ pipe: { path: socket } }]);
 }
 
+function doorListener(name: string, door: FeatureDoor, opts: RenderOptions): object {
+  return {
+    '@type': LISTENER,
+    name,
+    // The container's user must be able to connect; the directory around it is the container's own.
+    address: { pipe: { path: door.socket, mode: 0o666 } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: 'feature_door',
+              generate_request_id: false,
+              access_log: [
+                {
+                  name: 'refusals',
+                  filter: {
+                    status_code_filter: {
+                      comparison: {
+                        op: 'EQ',
+                        value: { default_value: 403, runtime_key: 'paved_door_refused' },
+                      },
+                    },
+                  },
+                  typed_config: {
+                    '@type': `${ANY}envoy.extensions.access_loggers.file.v3.FileAccessLog`,
+                    path: opts.featureProxyLog,
+                    log_format: {
+                      json_format: {
+                        at: '%START_TIME%',
+                        owner: '%DYNAMIC_METADATA(paved:owner)%',
+                        refused: '%DYNAMIC_METADATA(paved:refused)%',
+                      },
+                    },
+                  },
+                },
+              ],
+              route_config: {
+                name,
+                virtual_hosts: [
+                  {
+                    name,
+                    domains: ['*'],
+                    routes: [
+                      { match: { prefix: '/' }, route: { cluster: FEATURE_SERVER_CLUSTER, timeout: '5s' } },
+                    ],
+                  },
+                ],
+              },
+              http_filters: [
+                {
+                  name: 'envoy.filters.http.lua',
+                  typed_config: {
+                    '@type': `${ANY}envoy.extensions.filters.http.lua.v3.Lua`,
+                    default_source_code: {
+                      inline_string: doorScript({
+                        owner: door.owner,
+                        service: door.service,
+                        entityKey: door.entityKey,
+                        features: door.features,
+                      }),
+                    },
+                  },
+                },
+                ROUTER,
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export function renderEnvoyConfig(table: RouteTable, opts: RenderOptions): EnvoyConfig {
   const out: EnvoyConfig = { clusters: {}, listeners: {}, routes: {} };
+  const doors = Object.keys(table.featureDoors ?? {}).sort();
+  if (doors.length > 0) {
+    out.clusters[FEATURE_SERVER_CLUSTER] = cluster(FEATURE_SERVER_CLUSTER, 'paved_feature_server', [
+      { socket_address: { address: '127.0.0.1', port_value: opts.featureServerPort } },
+    ]);
+    for (const name of doors)
+      out.listeners[`door|${name}`] = doorListener(`door|${name}`, table.featureDoors[name]!, opts);
+  }
   const routes: object[] = [
     { name: 'health', match: { path: '/v2/health/live' }, ...jsonReply(200, { live: true }) },
     {

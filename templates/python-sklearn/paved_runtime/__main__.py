@@ -33,10 +33,17 @@ def main() -> int:
         log.error("cannot serve the model package", extra={"model_dir": model_dir, "reason": str(exc)})
         print(f"paved-runtime: cannot serve {model_dir}: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    # A sealed container has no network: its one door in is a unix socket in a mounted
+    # directory (PAVED_SOCKET). Without one, it listens on loopback TCP (tests, `docker run -p`).
+    socket_path = os.environ.get("PAVED_SOCKET")
+    where = (
+        {"uds": socket_path}
+        if socket_path
+        else {"host": os.environ.get("PAVED_BIND", "127.0.0.1"), "port": int(os.environ.get("PAVED_PORT", "8080"))}
+    )
     config = uvicorn.Config(
         create_app(package),
-        host=os.environ.get("PAVED_BIND", "127.0.0.1"),
-        port=int(os.environ.get("PAVED_PORT", "8080")),
+        **where,
         log_config=None,
         access_log=False,
         server_header=False,

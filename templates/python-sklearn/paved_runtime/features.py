@@ -13,7 +13,9 @@ any request-time inputs the caller sent. A request with every input works as bef
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -24,6 +26,29 @@ from .v2 import V2Error
 
 # The feature server is on loopback: never route it through a proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket: a sealed container's one door out is the feature proxy's socket."""
+
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def _post_unix(path: str, route: str, payload: bytes, timeout: float) -> tuple[int, bytes]:
+    conn = _UnixConnection(path, timeout)
+    try:
+        conn.request("POST", route, body=payload, headers={"content-type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
 
 
 @dataclass
@@ -83,6 +108,15 @@ class FeatureLookup:
             "entities": {self.entity_key: ids},
             "full_feature_names": True,
         }).encode()
+        if self.server.startswith("unix:"):
+            try:
+                status, raw = _post_unix(self.server[len("unix:"):], "/get-online-features", payload, self.timeout)
+            except (TimeoutError, OSError) as exc:
+                raise V2Error(f"feature proxy does not answer ({exc}); try again shortly", 503) from None
+            if status != 200:
+                detail = raw[:200].decode("utf-8", "replace")
+                raise V2Error(f"feature proxy: HTTP {status}: {detail}", 502)
+            return json.loads(raw)
         request = urllib.request.Request(
             f"{self.server}/get-online-features", data=payload, headers={"content-type": "application/json"}
         )

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { request } from 'undici';
 import type { PavedConfig } from '../../../domain/config.js';
 import type { WindowStats } from '../../../domain/rollout.js';
-import type { ModelRoute, RouteTable } from '../../../domain/route.js';
+import type { FeatureDoor, ModelRoute, RouteTable } from '../../../domain/route.js';
+import type { FeatureProxy } from '../feature-proxy.js';
 import type { TrafficRouter } from '../traffic-router.js';
 
 export function gatewayDir(config: PavedConfig): string {
@@ -32,8 +33,8 @@ export function gatewayToken(config: PavedConfig): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The TrafficRouter of paved's own gateway: a client of its control plane's admin API. */
-export class PavedGatewayRouter implements TrafficRouter {
+/** The TrafficRouter (and feature proxy) of paved's own gateway: a client of its control plane's admin API. */
+export class PavedGatewayRouter implements TrafficRouter, FeatureProxy {
   constructor(
     readonly url: string,
     private readonly token: string,
@@ -90,5 +91,13 @@ export class PavedGatewayRouter implements TrafficRouter {
 
   async capturedTraffic(model: string): Promise<string[]> {
     return (await this.call<{ files: string[] }>('GET', `/admin/capture/${model}`)).files;
+  }
+
+  async openFeatureDoor(name: string, door: FeatureDoor): Promise<void> {
+    await this.call('PUT', `/admin/feature-doors/${name}`, door);
+  }
+
+  async closeFeatureDoor(name: string): Promise<void> {
+    await this.call('DELETE', `/admin/feature-doors/${name}`);
   }
 }
