@@ -260,10 +260,18 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           'starting the candidate',
           start(input.version, input.image, input.binding, input.allowPickle, cpus.candidate),
         );
+        // A stable that cannot run here (an image from before sealed replicas, say) is not
+        // the candidate's fault: it is then measured against the budgets alone, and told so.
+        let twinTrouble: string | null = null;
         const stable = twin
           ? await withHeartbeat(
               `starting stable ${twin.version}`,
-              start(twin.version, twin.image, twin.binding, twin.allowPickle, cpus.stable),
+              start(twin.version, twin.image, twin.binding, twin.allowPickle, cpus.stable).catch(
+                (err: Error) => {
+                  twinTrouble = `stable ${twin.version} could not run beside it (${err.message.split('\n')[0]}), so it was judged on the budgets alone`;
+                  return null;
+                },
+              ),
             )
           : null;
         const watch = await watchContainers(deps.docker, started);
@@ -392,7 +400,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           summary:
             judgement.verdict === 'fail'
               ? judgement.headline!
-              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
+              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}${twinTrouble ? `; ${twinTrouble}` : ''}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
         };
       } finally {
         await Promise.all(started.map((id) => deps.runtime.stop(id).catch(() => undefined)));

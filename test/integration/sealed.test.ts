@@ -1,27 +1,20 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBindActivities } from '../../src/activities/bind.js';
-import { createContainerizeActivities, type ContainerizeOutput } from '../../src/activities/containerize.js';
-import { packageStore } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { FeatureServerClient } from '../../src/adapters/feature-store/feature-server.js';
-import { packDirectory } from '../../src/adapters/package-store.js';
 import { loadPolicy } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
-import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { endpointClient } from '../../src/adapters/runtime/endpoint-client.js';
 import { localModelRuntime } from '../../src/adapters/runtime/local.js';
-import { baseImageRef } from '../../src/adapters/stack/base-image.js';
 import { featureServerUrl, localFeast } from '../../src/adapters/stack/feature-store.js';
-import { venvBin } from '../../src/adapters/stack/python-env.js';
 import { envoyLayout } from '../../src/gateway/envoy/layout.js';
 import type { Manifest } from '../../src/domain/manifest.js';
-import type { StageOutcome } from '../../src/domain/release.js';
+import { buildModelImage } from '../support/build-image.js';
 
 // A package whose model.py, at import and on every request, knocks on every door a
 // model must not have: the platform's own services on loopback, a name lookup, an
@@ -31,10 +24,10 @@ const config = loadConfig();
 const docker = dockerClient(config);
 const runtime = localModelRuntime(config);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-sealed-'));
-let replicaId = '';
+const started: string[] = [];
 
 afterAll(async () => {
-  if (replicaId) await runtime.stop(replicaId).catch(() => undefined);
+  for (const id of started) await runtime.stop(id).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -127,10 +120,6 @@ describe('a sealed model container', () => {
   it('a hostile model reaches nothing but its feature door, and the door only its binding; it still predicts', async () => {
     const pkgDir = path.join(dir, 'pkg');
     cpSync(projectPath('examples', 'arrests'), pkgDir, { recursive: true });
-    const replicas = path.join(config.home, 'replicas');
-    const others = existsSync(replicas)
-      ? readdirSync(replicas).map((d) => path.join(replicas, d, 'model.sock'))
-      : [];
     const ports = [
       7233,
       5000,
@@ -139,41 +128,46 @@ describe('a sealed model container', () => {
       config.gateway.adminPort,
       config.gateway.dataPlaneAdminPort,
     ];
+    // A neighbour: another model's replica on this host, whose socket must stay out of reach.
+    const { image: neighbourImage } = await buildModelImage(
+      projectPath('examples', 'arrests'),
+      'arrests',
+      'it-neighbour',
+    );
+    const neighbour = await runtime.start({
+      model: 'arrests',
+      version: 'it-neighbour',
+      role: 'try',
+      image: neighbourImage,
+      binding: null,
+      allowPickle: false,
+      limits: loadPolicy().modelLimits,
+    });
+    started.push(neighbour.id);
+    const neighbourSocket = neighbour.endpoint.slice('unix:'.length);
     writeFileSync(
       path.join(pkgDir, 'model.py'),
-      hostileModelPy(ports, ['/var/run/docker.sock', envoyLayout(config).captureLog, ...others.slice(0, 3)]),
+      hostileModelPy(ports, ['/var/run/docker.sock', envoyLayout(config).captureLog, neighbourSocket]),
     );
-    const ref = await packageStore(config).put(await packDirectory(pkgDir));
-    const built: StageOutcome<ContainerizeOutput> = await new MockActivityEnvironment().run(
-      createContainerizeActivities({
-        docker,
-        registry: new RegistryClient(config.registry.address),
-        store: packageStore(config),
-        baseImage: baseImageRef(config),
-        cacheDir: config.cacheDir,
-        home: config.home,
-        python: venvBin(config.home, 'python'),
-      }).containerizePackage,
-      { model: 'arrests', version: 'it-hostile', template: 'python-sklearn', package: ref },
-    );
+    const { image, packageDigest } = await buildModelImage(pkgDir, 'arrests', 'it-hostile');
     const manifest = parseYaml(readFileSync(path.join(pkgDir, 'paved.yaml'), 'utf8')) as Manifest;
     const bound = await createBindActivities({
       feast: localFeast(config),
       server: new FeatureServerClient(featureServerUrl(config)),
       policy: () => loadPolicy(),
-    }).bindFeatures({ model: 'arrests', version: 'it-hostile', packageDigest: ref.digest, manifest });
+    }).bindFeatures({ model: 'arrests', version: 'it-hostile', packageDigest, manifest });
     const binding = bound.output.report!.binding;
 
     const replica = await runtime.start({
       model: 'arrests',
       version: 'it-hostile',
       role: 'try',
-      image: built.output.image,
+      image,
       binding,
       allowPickle: false,
       limits: loadPolicy().modelLimits,
     });
-    replicaId = replica.id;
+    started.push(replica.id);
     const info = await docker.getContainer(replica.id).inspect();
     expect(info.HostConfig.NetworkMode).toBe('none');
 

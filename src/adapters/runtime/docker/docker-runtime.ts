@@ -128,7 +128,12 @@ export class DockerModelRuntime implements ModelRuntime {
       }),
     );
     await container.start();
-    await this.waitReady(replica, readyTimeoutMs);
+    try {
+      await this.waitReady(replica, readyTimeoutMs);
+    } catch (err) {
+      await this.stop(name); // a replica that never answered is not left behind
+      throw err;
+    }
     return replica;
   }
 
