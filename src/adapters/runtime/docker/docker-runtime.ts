@@ -167,14 +167,21 @@ export class DockerModelRuntime implements ModelRuntime {
   private async waitReady(replica: Replica, timeoutMs: number): Promise<void> {
     const socket = replica.endpoint.slice('unix:'.length);
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    for (let round = 1; ; round++) {
       if (await answersReady(socket)) return;
       const info = await inspect(this.docker, replica.id);
-      if (!info?.State.Running || Date.now() > deadline) {
+      const over = !info?.State.Running || Date.now() > deadline;
+      // Every two seconds, and at the end: a server that came up on TCP will never answer here.
+      if (over || round % 8 === 0) {
         const logs = info ? await this.logs(replica.id) : '';
-        throw new Error(
-          `model container ${replica.id} ${info?.State.Running ? 'not ready in time' : `exited (${info?.State.ExitCode ?? 'gone'})`}:\n${logs}`,
-        );
+        if (/Uvicorn running on http:/.test(logs))
+          throw new Error(
+            `model container ${replica.id} serves on TCP, not on its socket: its image was built with a runtime from before sealed replicas. Fix: release the package again under a new --version, which rebuilds the image`,
+          );
+        if (over)
+          throw new Error(
+            `model container ${replica.id} ${info?.State.Running ? 'not ready in time' : `exited (${info?.State.ExitCode ?? 'gone'})`}:\n${logs}`,
+          );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
