@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ApplicationFailure } from '@temporalio/common';
 import type { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { judgeBias, type BiasJudgement } from '../domain/bias-gate.js';
@@ -16,6 +15,7 @@ import { gateStageVerdict } from '../domain/gate-verdict.js';
 import type { StageOutcome } from '../domain/release.js';
 import { biasSection } from '../report/bias-section.js';
 import { attributeSources, describeSources, type RowAttributes } from '../domain/sensitive-attributes.js';
+import { readPolicy } from './policy.js';
 
 export interface BiasInput {
   model: string;
@@ -123,12 +123,7 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
           summary: 'no sensitive attributes declared (fairness.sensitive in paved.yaml); nothing to measure',
         };
       }
-      let policy: Policy;
-      try {
-        policy = deps.policy();
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
-      }
+      const policy = readPolicy(deps.policy);
       if (!existsSync(input.predictions))
         throw new Error(
           `the shadow stage's predictions are missing (${input.predictions}); the stage reruns shadow`,

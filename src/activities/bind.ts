@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import { FeatureStoreError, type LocalFeast } from '../adapters/feature-store/local-feast.js';
 import { durationMs } from '../domain/duration.js';
@@ -6,6 +5,7 @@ import { bindFeatures, humanAge, type BindReport } from '../domain/feature-bindi
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
 import type { StageOutcome } from '../domain/release.js';
+import { readPolicy } from './policy.js';
 
 /** What the bind stage records; `report` is null when the package reads no features. */
 export interface BindOutput {
@@ -60,12 +60,7 @@ export function createBindActivities(deps: BindDeps): BindActivities {
           summary: 'no feature service declared; callers send every model input',
         };
       }
-      let policy: Policy;
-      try {
-        policy = deps.policy();
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
-      }
+      const policy = readPolicy(deps.policy);
       const now = deps.now?.() ?? new Date();
       let snapshot;
       try {

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import { endpointClient } from '../adapters/runtime/endpoint-client.js';
 import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
@@ -10,6 +9,7 @@ import { type RolloutLimits, type RolloutStepRecord, type WindowStats } from '..
 import type { ReportStore } from '../adapters/report-store.js';
 import { rolloutSection } from '../report/rollout-section.js';
 import type { Backend, Endpoint, ModelRoute } from '../domain/route.js';
+import { readPolicy } from './policy.js';
 
 export interface ServingBackend extends Backend {
   container: string;
@@ -90,12 +90,7 @@ export function createRolloutActivities(deps: {
 }): RolloutActivities {
   return {
     async planRollout({ rollout }) {
-      let policy: Policy;
-      try {
-        policy = deps.policy();
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
-      }
+      const policy = readPolicy(deps.policy);
       const chosen = rollout ?? policy.rollout;
       const { drain, inconclusiveDeadline, ...rest } = policy.rolloutAnalysis;
       return {
@@ -112,7 +107,15 @@ export function createRolloutActivities(deps: {
      */
     async startServing({ model, version, image, binding, allowPickle }) {
       const replica = await deps.runtime.start(
-        { model, version, role: 'serving', image, binding, allowPickle, limits: deps.policy().modelLimits },
+        {
+          model,
+          version,
+          role: 'serving',
+          image,
+          binding,
+          allowPickle,
+          limits: readPolicy(deps.policy).modelLimits,
+        },
         90_000,
       );
       await warmUp(replica.endpoint, model);

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
@@ -28,6 +27,7 @@ import { parseTraffic, replayRate, TrafficFormatError, type TrafficLine } from '
 import type { ShadowSection } from '../report/release-report.js';
 import { withHeartbeat } from './heartbeat.js';
 import { rowAttributes } from '../domain/sensitive-attributes.js';
+import { readPolicy } from './policy.js';
 
 export interface ShadowInput {
   model: string;
@@ -213,12 +213,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
      * against the budgets and against stable. Containers are removed whatever happens.
      */
     async shadowEvaluate(input) {
-      let policy: Policy;
-      try {
-        policy = deps.policy();
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
-      }
+      const policy = readPolicy(deps.policy);
       const p = policy.shadow;
       const traffic = await pickTraffic(deps, input, p.minCaptured);
       if (typeof traffic === 'string') {

@@ -9,6 +9,8 @@ import {
   type PickleScanner,
   type ValidateOutput,
 } from '../domain/validate.js';
+import { readPolicy } from './policy.js';
+import { FAILURE } from '../domain/errors.js';
 
 export interface ValidateActivities {
   validatePackage(input: { model: string; package: PackageRef }): Promise<StageOutcome<ValidateOutput>>;
@@ -26,14 +28,9 @@ export function createValidateActivities(deps: {
       try {
         tarball = await deps.store.fetch(ref);
       } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'PackageUnavailable');
+        throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE.packageUnavailable);
       }
-      let policy: Policy;
-      try {
-        policy = deps.policy();
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'PolicyInvalid');
-      }
+      const policy = readPolicy(deps.policy);
       let inspection;
       try {
         inspection = await inspectPackage(tarball, policy.packages);

@@ -8,3 +8,14 @@ export class PavedError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * Activity failure types the workflow must not retry: retrying cannot fix them. Named
+ * once here, since workflows (retry policies) and activities (failures) both use them.
+ */
+export const FAILURE = {
+  /** policy/platform.yaml does not parse or validate: a platform engineer fixes it. */
+  policyInvalid: 'PolicyInvalid',
+  /** The package is not in the store any more. */
+  packageUnavailable: 'PackageUnavailable',
+} as const;

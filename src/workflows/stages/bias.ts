@@ -5,12 +5,17 @@ import type { ShadowOutput } from '../../activities/shadow.js';
 import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
+import { FAILURE } from '../../domain/errors.js';
 
 // One read of the feature server and arithmetic: seconds. A feature server that
 // is down is retried for a while (`paved stack up` restarts it).
 const { biasCheck } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '5 seconds', nonRetryableErrorTypes: ['PolicyInvalid'] },
+  retry: {
+    maximumAttempts: 5,
+    initialInterval: '5 seconds',
+    nonRetryableErrorTypes: [FAILURE.policyInvalid],
+  },
   summary: 'bias: per-group rates of the shadow predictions against policy and stable',
 });
 

@@ -25,13 +25,18 @@ import type { Finding } from '../../domain/schema-errors.js';
 import type { ModelRoute } from '../../domain/route.js';
 import type { RolloutProgress } from '../definitions.js';
 import type { StageContext } from './stage.js';
+import { FAILURE } from '../../domain/errors.js';
 
 // Route changes and stats are quick calls to the gateway on loopback; starting a
 // container waits for its readiness. All are idempotent (absolute weights,
 // deterministic container names), so retries are safe.
 const gatewayCalls = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 10, initialInterval: '1 second', nonRetryableErrorTypes: ['PolicyInvalid'] },
+  retry: {
+    maximumAttempts: 10,
+    initialInterval: '1 second',
+    nonRetryableErrorTypes: [FAILURE.policyInvalid],
+  },
   summary: 'rollout: gateway route or stats',
 });
 const containers = proxyActivities<ReleaseActivities>({

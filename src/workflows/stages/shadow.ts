@@ -5,6 +5,7 @@ import type { FeatureBinding } from '../../domain/feature-binding.js';
 import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
+import { FAILURE } from '../../domain/errors.js';
 
 // Starting two model containers and a replay window of about half a minute, with
 // heartbeats throughout: a worker that dies mid-replay is noticed within a minute
@@ -12,7 +13,11 @@ import type { StageContext } from './stage.js';
 const { shadowEvaluate } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 3, initialInterval: '10 seconds', nonRetryableErrorTypes: ['PolicyInvalid'] },
+  retry: {
+    maximumAttempts: 3,
+    initialInterval: '10 seconds',
+    nonRetryableErrorTypes: [FAILURE.policyInvalid],
+  },
   summary: 'shadow: replay traffic at candidate and stable, measure latency, errors and cost',
 });
 
