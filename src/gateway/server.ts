@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { z } from 'zod';
 import {
   DOOR_NAME_PATTERN,
   FeatureDoorSchema,
@@ -34,6 +35,20 @@ function error(reply: FastifyReply, status: number, message: string): FastifyRep
     .code(status)
     .type('application/json')
     .send(JSON.stringify({ error: message }));
+}
+
+/** A JSON body as a value of the schema, or the sentence for a 400 naming the field. */
+function parseBody<T>(body: unknown, schema: z.ZodType<T>, what: string): { value: T } | { error: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(String(body ?? ''));
+  } catch {
+    return { error: `body: must be a JSON ${what}` };
+  }
+  const parsed = schema.safeParse(doc);
+  if (parsed.success) return { value: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { error: `${issue.path.join('.') || what}: ${issue.message}` };
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -97,9 +112,11 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Fas
       }
     });
     admin.addHook('preHandler', async (req, reply) => {
-      const model = (req.params as { model?: string }).model;
+      const { model, door } = req.params as { model?: string; door?: string };
       if (model !== undefined && !MODEL_NAME_PATTERN.test(model))
         return error(reply, 400, `model: '${model}' is not a model name (a-z, 0-9, -)`);
+      if (door !== undefined && !DOOR_NAME_PATTERN.test(door))
+        return error(reply, 400, `door: '${door}' is not a door name (a-z, 0-9, . _ -)`);
     });
 
     admin.get('/admin/routes', async () => table);
@@ -116,21 +133,12 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Fas
     };
 
     admin.put<{ Params: { model: string } }>('/admin/routes/:model', async (req, reply) => {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(String(req.body ?? ''));
-      } catch {
-        return error(reply, 400, 'body: must be a JSON route');
-      }
-      const parsed = ModelRouteSchema.safeParse(doc);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        return error(reply, 400, `${issue.path.join('.') || 'route'}: ${issue.message}`);
-      }
+      const route = parseBody(req.body, ModelRouteSchema, 'route');
+      if ('error' in route) return error(reply, 400, route.error);
       return change(
         reply,
-        { ...table, models: { ...table.models, [req.params.model]: parsed.data } },
-        parsed.data,
+        { ...table, models: { ...table.models, [req.params.model]: route.value } },
+        route.value,
       );
     });
 
@@ -141,21 +149,10 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Fas
     });
 
     admin.put<{ Params: { door: string } }>('/admin/feature-doors/:door', async (req, reply) => {
-      if (!DOOR_NAME_PATTERN.test(req.params.door))
-        return error(reply, 400, `door: '${req.params.door}' is not a door name (a-z, 0-9, . _ -)`);
-      let doc: unknown;
-      try {
-        doc = JSON.parse(String(req.body ?? ''));
-      } catch {
-        return error(reply, 400, 'body: must be a JSON feature door');
-      }
-      const parsed = FeatureDoorSchema.safeParse(doc);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        return error(reply, 400, `${issue.path.join('.') || 'door'}: ${issue.message}`);
-      }
-      const doors = { ...table.featureDoors, [req.params.door]: parsed.data };
-      return change(reply, { ...table, featureDoors: doors }, parsed.data);
+      const door = parseBody(req.body, FeatureDoorSchema, 'feature door');
+      if ('error' in door) return error(reply, 400, door.error);
+      const doors = { ...table.featureDoors, [req.params.door]: door.value };
+      return change(reply, { ...table, featureDoors: doors }, door.value);
     });
 
     admin.delete<{ Params: { door: string } }>('/admin/feature-doors/:door', async (req, reply) => {

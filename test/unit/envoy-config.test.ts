@@ -89,7 +89,8 @@ describe('Envoy config from a route', () => {
 
   it('refuses endpoints off this host', () => {
     expect(
-      ModelRouteSchema.safeParse({ stable: { version: 'v1', endpoints: ['http://10.0.0.1:80'] } }).success,
+      ModelRouteSchema.safeParse({ stable: { version: 'v1', endpoints: ['http://models.example.com:80'] } })
+        .success,
     ).toBe(false);
   });
 });

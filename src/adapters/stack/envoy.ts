@@ -64,7 +64,9 @@ export const envoy: StackPart = {
 
   async status(config) {
     const layout = envoyLayout(config);
-    const health = await localDataPlane(config).health();
+    const admin = new DataPlaneAdmin(layout.adminUrl);
+    const live = await admin.ready();
+    const health = { live, version: live ? await admin.version() : null };
     const current =
       existsSync(layout.bootstrapFile) &&
       readFileSync(layout.bootstrapFile, 'utf8') === bootstrapText(config);

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { Client } from 'undici';
 import type { FeatureBinding } from '../../../domain/feature-binding.js';
 import { servingContainerName, shadowContainerName } from '../../../domain/rollout.js';
-import type { FeatureDoor } from '../../../domain/route.js';
+import type { Endpoint, FeatureDoor } from '../../../domain/route.js';
+import { endpointClient } from '../endpoint-client.js';
 import type { FeatureProxy } from '../../router/feature-proxy.js';
 import type { ModelRuntime, Replica, ReplicaRole, ReplicaSpec } from '../model-runtime.js';
 import { FEATURE_SOCKET, MODEL_UID, sealedCreateOptions } from './hardened.js';
@@ -45,10 +45,10 @@ async function inspect(docker: Docker, name: string): Promise<Docker.ContainerIn
 }
 
 /** The V2 readiness route, over the replica's socket. */
-async function answersReady(socket: string): Promise<boolean> {
-  const client = new Client('http://model', { socketPath: socket, connect: { timeout: 1000 } });
+async function answersReady(endpoint: Endpoint): Promise<boolean> {
+  const client = endpointClient(endpoint, 1000);
   try {
-    const res = await client.request({ path: '/v2/health/ready', method: 'GET', headersTimeout: 1000 });
+    const res = await client.request({ path: '/v2/health/ready', method: 'GET' });
     await res.body.dump();
     return res.statusCode === 200;
   } catch {
@@ -165,10 +165,9 @@ export class DockerModelRuntime implements ModelRuntime {
 
   /** On exit or timeout, the error carries the container's last log lines. */
   private async waitReady(replica: Replica, timeoutMs: number): Promise<void> {
-    const socket = replica.endpoint.slice('unix:'.length);
     const deadline = Date.now() + timeoutMs;
     for (let round = 1; ; round++) {
-      if (await answersReady(socket)) return;
+      if (await answersReady(replica.endpoint)) return;
       const info = await inspect(this.docker, replica.id);
       const over = !info?.State.Running || Date.now() > deadline;
       // Every two seconds, and at the end: a server that came up on TCP will never answer here.
