@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { PavedConfig } from '../domain/config.js';
 import { scanPickleArtifact } from '../domain/pickle-scanner.js';
 import { LocalAuditStore } from '../adapters/audit-store.js';
-import { dockerClient } from '../adapters/docker-client.js';
+import { dockerClient, replicaHosts } from '../adapters/docker-client.js';
 import { LocalPackageStore } from '../adapters/package-store.js';
 import { loadPolicy } from '../adapters/policy-loader.js';
 import { RegistryClient } from '../adapters/registry-client.js';
@@ -15,7 +15,7 @@ import { featureServerUrl, localFeast } from '../adapters/stack/feature-store.js
 import { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import { createBindActivities, type BindActivities } from './bind.js';
 import { createRolloutActivities, type RolloutActivities } from './rollout.js';
-import { createRolloutQueueActivities, type RolloutQueueActivities } from './rollout-queue.js';
+import { createServingActivities, type ServingActivities } from './serving.js';
 import { connectClient } from '../adapters/temporal-connection.js';
 import type { Client } from '@temporalio/client';
 import { PavedGatewayRouter } from '../adapters/router/paved-gateway/client.js';
@@ -32,7 +32,7 @@ export type ReleaseActivities = ValidateActivities &
   ShadowActivities &
   BiasActivities &
   RolloutActivities &
-  RolloutQueueActivities &
+  ServingActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
@@ -47,7 +47,7 @@ export function auditStore(config: PavedConfig): LocalAuditStore {
 export function createActivities(config: PavedConfig) {
   const docker = dockerClient(config);
   const router = PavedGatewayRouter.fromConfig(config);
-  const runtime = localModelRuntime(config, docker, router);
+  const runtime = localModelRuntime(config, replicaHosts(config), router);
   const registry = new RegistryClient(config.registry.address);
   const store = packageStore(config);
   let temporal: Promise<Client> | undefined;
@@ -92,8 +92,13 @@ export function createActivities(config: PavedConfig) {
       policy: () => loadPolicy(),
       reports: reportStore(config),
     }),
-    // One client for the worker's lifetime, opened on first use.
-    ...createRolloutQueueActivities(() => (temporal ??= connectClient(config))),
+    ...createServingActivities({
+      // One client for the worker's lifetime, opened on first use.
+      client: () => (temporal ??= connectClient(config)),
+      runtime,
+      router,
+      policy: () => loadPolicy(),
+    }),
     ...createAuditActivities(auditStore(config)),
   };
 }

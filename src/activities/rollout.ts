@@ -5,14 +5,20 @@ import { durationMs } from '../domain/duration.js';
 import type { FeatureBinding } from '../domain/feature-binding.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
-import { type RolloutLimits, type RolloutStepRecord, type WindowStats } from '../domain/rollout.js';
+import {
+  servingReplicaName,
+  type RolloutLimits,
+  type RolloutStepRecord,
+  type WindowStats,
+} from '../domain/rollout.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { rolloutSection } from '../report/rollout-section.js';
 import type { Backend, Endpoint, ModelRoute } from '../domain/route.js';
 import { readPolicy } from './policy.js';
 
 export interface ServingBackend extends Backend {
-  container: string;
+  /** The version's replicas, by id. */
+  replicas: string[];
 }
 
 export interface RolloutPlanOutput {
@@ -20,6 +26,8 @@ export interface RolloutPlanOutput {
   bakeMs: number;
   drainMs: number;
   limits: RolloutLimits;
+  /** How often the model's serving workflow reconciles its replicas. */
+  reconcileEveryMs: number;
 }
 
 export interface RolloutActivities {
@@ -30,12 +38,14 @@ export interface RolloutActivities {
     image: string;
     binding: FeatureBinding | null;
     allowPickle: boolean;
+    replicas: number;
   }): Promise<ServingBackend>;
   currentRoute(input: { model: string }): Promise<ModelRoute | null>;
   /** Absolute: the whole route, or null to stop serving the model. */
   setRoute(input: { model: string; route: Partial<ModelRoute> | null }): Promise<void>;
   windowStats(input: { model: string; windowMs: number }): Promise<Record<string, WindowStats>>;
-  stopServing(input: { container: string }): Promise<void>;
+  /** Stops every replica of a version. */
+  stopServing(input: { model: string; version: string }): Promise<void>;
   /** Adds (or replaces) the Rollout section of the release's report, when shadow wrote one. */
   reportRollout(input: {
     model: string;
@@ -98,28 +108,27 @@ export function createRolloutActivities(deps: {
         bakeMs: durationMs(chosen.bake),
         drainMs: durationMs(drain),
         limits: { ...rest, inconclusiveMs: durationMs(inconclusiveDeadline) },
+        reconcileEveryMs: durationMs(policy.serving.reconcileEvery),
       };
     },
 
     /**
-     * Starts the release's replica (sealed: its endpoint is a socket). A running
-     * replica of the same image is found again, so a retry never starts a second one.
+     * Starts the version's replicas (sealed: each endpoint is a socket), spread across
+     * the runtime's hosts. A running replica of the same image is found again, so a
+     * retry never starts a second one.
      */
-    async startServing({ model, version, image, binding, allowPickle }) {
-      const replica = await deps.runtime.start(
-        {
-          model,
-          version,
-          role: 'serving',
-          image,
-          binding,
-          allowPickle,
-          limits: readPolicy(deps.policy).modelLimits,
-        },
-        90_000,
+    async startServing({ model, version, image, binding, allowPickle, replicas }) {
+      const limits = readPolicy(deps.policy).modelLimits;
+      const started = await Promise.all(
+        Array.from({ length: Math.max(1, replicas) }, (_, index) =>
+          deps.runtime.start(
+            { model, version, role: 'serving', image, binding, allowPickle, limits, index },
+            90_000,
+          ),
+        ),
       );
-      await warmUp(replica.endpoint, model);
-      return { version, endpoints: [replica.endpoint], container: replica.id };
+      await Promise.all(started.map((r) => warmUp(r.endpoint, model)));
+      return { version, endpoints: started.map((r) => r.endpoint), replicas: started.map((r) => r.id) };
     },
 
     currentRoute: ({ model }) => deps.router.route(model),
@@ -131,7 +140,12 @@ export function createRolloutActivities(deps: {
 
     windowStats: ({ model, windowMs }) => deps.router.stats(model, windowMs),
 
-    stopServing: ({ container }) => deps.runtime.stop(container),
+    async stopServing({ model, version }) {
+      const mine = (await deps.runtime.list(model, 'serving')).filter((r) => r.version === version);
+      // Replica 0 by name too: a stopped container still holds its feature door and socket directory.
+      const ids = new Set([...mine.map((r) => r.id), servingReplicaName(model, version, 0)]);
+      for (const id of ids) await deps.runtime.stop(id);
+    },
 
     async reportRollout({ model, version, stable, windows, ending }) {
       const report = deps.reports.load(model, version);

@@ -23,11 +23,18 @@ import {
   type ResourceUsage,
   type VersionMeasure,
 } from '../domain/shadow.js';
-import { parseTraffic, replayRate, TrafficFormatError, type TrafficLine } from '../domain/traffic.js';
+import {
+  parseTraffic,
+  peakRate,
+  replayRate,
+  TrafficFormatError,
+  type TrafficLine,
+} from '../domain/traffic.js';
 import type { ShadowSection } from '../report/release-report.js';
 import { withHeartbeat } from './heartbeat.js';
 import { rowAttributes } from '../domain/sensitive-attributes.js';
 import { readPolicy } from './policy.js';
+import { sizeReplicas, type Sizing } from '../domain/sizing.js';
 
 export interface ShadowInput {
   model: string;
@@ -36,7 +43,7 @@ export interface ShadowInput {
   binding: FeatureBinding | null;
   allowPickle: boolean;
   package: PackageRef;
-  manifest: Pick<Manifest, 'budgets' | 'shadow'>;
+  manifest: Pick<Manifest, 'budgets' | 'shadow' | 'serving'>;
   /** fairness.sensitive: predictions carry these when the requests do. */
   sensitive?: string[];
 }
@@ -48,6 +55,8 @@ export interface ShadowOutput {
   stableVersion: string | null;
   p99Ms: number | null;
   judgement: ShadowJudgement | null;
+  /** How many replicas the version serves with, and why; null when nothing was measured. */
+  sizing?: Sizing | null;
 }
 
 export interface ShadowActivities {
@@ -328,6 +337,18 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           },
         );
         const judgement = judgeShadow({ candidate: c, stable: s, budgets, limits: p });
+        const answered = c.sent - c.errors;
+        const sizing = sizeReplicas({
+          cpuSecondsPerRequest: c.resources && answered > 0 ? c.resources.cpuSeconds / answered : null,
+          cpusPerReplica: policy.modelLimits.cpus,
+          measuredRate: result.achievedRate,
+          withinBudgetAtMeasuredRate:
+            c.latency.p99 <= (budgets.p99Ms ?? Infinity) && c.errorRate <= (budgets.errorRate ?? 1),
+          p99BudgetMs: budgets.p99Ms ?? null,
+          livePeakRps: traffic.live ? peakRate(traffic.times, 10_000) / traffic.sampledShare : null,
+          requested: input.manifest.serving?.replicas ?? null,
+          policy: policy.serving,
+        });
         const section: ShadowSection = {
           traffic: {
             source: traffic.source,
@@ -351,6 +372,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           agreement: s ? agreement(result.targets[0]!.answers, result.targets[1]!.answers) : null,
           budgets,
           judgement,
+          sizing,
         };
         const saved = deps.reports.save({
           model: input.model,
@@ -391,11 +413,12 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             stableVersion: s?.version ?? null,
             p99Ms: c.latency.p99,
             judgement,
+            sizing,
           },
           summary:
             judgement.verdict === 'fail'
               ? judgement.headline!
-              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}${twinTrouble ? `; ${twinTrouble}` : ''}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
+              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}; ${sizing.line}${twinTrouble ? `; ${twinTrouble}` : ''}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
         };
       } finally {
         await Promise.all(started.map((id) => deps.runtime.stop(id).catch(() => undefined)));

@@ -59,6 +59,22 @@ export const ConfigSchema = z.strictObject({
         .string()
         .regex(/^(unix:\/\/\/|tcp:\/\/)/, 'must start with unix:/// or tcp://')
         .default('unix:///var/run/docker.sock'),
+      /**
+       * Where model replicas run: a version's replicas are spread across these daemons.
+       * Empty means `host` alone. Builds and the registry stay on `host`.
+       */
+      hosts: z
+        .preprocess(
+          (v) =>
+            typeof v === 'string'
+              ? v
+                  .split(',')
+                  .map((h) => h.trim())
+                  .filter(Boolean)
+              : v,
+          z.array(z.string().regex(/^(unix:\/\/\/|tcp:\/\/)/, 'must start with unix:/// or tcp://')).max(16),
+        )
+        .default([]),
     })
     .prefault({}),
   registry: z
@@ -147,6 +163,11 @@ export const SETTINGS: readonly Setting[] = [
     path: ['docker', 'host'],
     env: 'DOCKER_HOST',
     fix: 'use unix:///var/run/docker.sock or tcp://127.0.0.1:2375',
+  },
+  {
+    path: ['docker', 'hosts'],
+    env: 'PAVED_DOCKER_HOSTS',
+    fix: 'list Docker host URLs separated by commas, e.g. unix:///var/run/docker.sock,unix:///run/paved-docker-2.sock',
   },
   { path: ['registry', 'address'], env: 'PAVED_REGISTRY', fix: 'use host:port, e.g. 127.0.0.1:5000' },
   { path: ['worker', 'metricsPort'], env: 'PAVED_METRICS_PORT', fix: 'use a free port, e.g. 9464' },

@@ -86,6 +86,8 @@ export const ManifestSchema = z
     /** A traffic sample in the package (docs/traffic-format.md), replayed until live traffic is recorded. */
     shadow: z.strictObject({ sample: relativePath }).optional(),
     rollout: rolloutSchema.optional(),
+    /** At least this many replicas: the policy's bounds still hold (never fewer than its minimum). */
+    serving: z.strictObject({ replicas: z.number().int().min(1).max(64) }).optional(),
   })
   .superRefine((m, ctx) => {
     const inputs = new Set(m.inputs.map((i) => i.name));
@@ -135,6 +137,8 @@ const HINTS: Record<string, string> = {
     'name a JSONL traffic sample inside the package, e.g. shadow: {sample: traffic-sample.jsonl}',
   'rollout.steps': 'list increasing traffic percentages ending at 100, e.g. [5, 25, 50, 100]',
   'rollout.bake': 'give the time per step, e.g. 30s or 5m',
+  'serving.replicas':
+    'give the least number of replicas the version serves with, e.g. serving: {replicas: 2}',
 };
 
 export type ManifestParse = { ok: true; manifest: Manifest } | { ok: false; findings: Finding[] };

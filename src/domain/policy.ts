@@ -46,6 +46,26 @@ export const PolicySchema = z.strictObject({
       pids: z.number().int().min(16).max(4096).default(256),
     })
     .prefault({}),
+  /**
+   * How versions serve once released: replicas sized from the shadow measurement
+   * (domain/sizing.ts), kept alive by the model's serving workflow.
+   */
+  serving: z
+    .strictObject({
+      minReplicas: z.number().int().min(1).max(64).default(1),
+      maxReplicas: z.number().int().min(1).max(64).default(3),
+      /** The replicas together carry the live peak times this. */
+      headroom: z.number().min(1).default(1.5),
+      /** The share of a replica's CPUs it may be kept busy at the peak. */
+      targetUtilisation: z.number().gt(0).max(1).default(0.6),
+      /** How often the serving workflow replaces dead replicas and removes strays. */
+      reconcileEvery: durationSchema.default('10s'),
+    })
+    .prefault({})
+    .refine((s) => s.minReplicas <= s.maxReplicas, {
+      message: 'minReplicas must not be more than maxReplicas',
+      path: ['minReplicas'],
+    }),
   /** The bind stage: how hard to look for training/serving skew and stale features. */
   features: z
     .strictObject({

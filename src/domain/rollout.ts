@@ -167,6 +167,17 @@ export function servingContainerName(model: string, version: string): string {
 }
 
 /**
+ * Replica 0 keeps the name a version's one container always had; the others get a
+ * prefix of their own (an underscore and a dot never occur in a model name, so no
+ * version can make one name collide with another).
+ */
+export function servingReplicaName(model: string, version: string, index: number): string {
+  return index === 0
+    ? servingContainerName(model, version)
+    : `paved_replica${index}.${model}.${version}`.slice(0, 120);
+}
+
+/**
  * The shadow stage's container for one version. Its own prefix keeps it apart from
  * serving names, and the dot (never in a model name) ends the model, so model
  * "a-b" version "c" and model "a" version "b-c" get different names.

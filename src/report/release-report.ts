@@ -1,5 +1,6 @@
 import type { ShadowBudgets, ShadowJudgement } from '../domain/shadow-gate.js';
 import type { Agreement, VersionMeasure } from '../domain/shadow.js';
+import type { Sizing } from '../domain/sizing.js';
 import { percentilePlot } from './percentile-plot.js';
 import { escapeXml } from './svg.js';
 
@@ -25,6 +26,8 @@ export interface ShadowSection {
   agreement: Agreement | null;
   budgets: ShadowBudgets;
   judgement: ShadowJudgement;
+  /** Replicas the version will serve with, and why (absent in reports from before sizing). */
+  sizing?: Sizing;
 }
 
 /** A section another stage adds (the bias gate): already rendered, in both forms. */
@@ -82,6 +85,12 @@ function versionRows(c: VersionMeasure, s: VersionMeasure | null): string[][] {
 }
 
 /** The window's requests, not the sample's: a window longer than the sample repeats it, a shorter one takes its start. */
+/** "3 replicas for a 120 req/s peak … , $0.41 per million predictions" */
+export function servingLine(s: ShadowSection): string {
+  const cost = s.candidate.costPerMillionUsd;
+  return `${s.sizing!.line}${cost !== null ? `, $${cost.toFixed(2)} per million predictions` : ''}`;
+}
+
 function replayed(s: ShadowSection): string {
   return `${s.candidate.sent} request${s.candidate.sent === 1 ? '' : 's'} per version`;
 }
@@ -120,6 +129,7 @@ export function renderMarkdown(r: ReleaseReport): string {
         `(${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up, ` +
         `${compared}. Latency counts from each request's intended send time.`,
       pinningText(s.pinning),
+      ...(s.sizing ? ['', `**Serving:** ${servingLine(s)}.`] : []),
       '',
       '| gate | measured | limit | status |',
       '|---|---|---|---|',
@@ -208,6 +218,7 @@ export function renderHtml(r: ReleaseReport): string {
         `Replayed ${replayed(s)} from the ${s.traffic.source} (${s.traffic.file}, ${s.traffic.requests} in all) at ${f1(s.traffic.rate)}/s (${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s, generator lag p99 ${f1(s.sendLagP99Ms)} ms) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up; ${s.stable ? 'candidate and stable interleaved' : 'candidate alone'}; latency from the intended send time. ` +
           pinningText(s.pinning),
       )}</p>`,
+      ...(s.sizing ? [`<p class="serving"><b>Serving:</b> ${escapeXml(servingLine(s))}.</p>`] : []),
     );
   }
   for (const sec of r.sections) body.push(`<h2>${escapeXml(sec.title)}</h2>`, sec.html);

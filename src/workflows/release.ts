@@ -331,6 +331,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         image: built.output.image,
         binding: bound.output.report?.binding ?? null,
         allowPickle: approvedOffPath,
+        replicas: shadow.output.sizing?.replicas ?? 1,
         control,
         record,
         show,

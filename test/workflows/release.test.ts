@@ -7,11 +7,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseActivities } from '../../src/activities/index.js';
-import type { AuditEntry } from '../../src/domain/audit.js';
 import { parsePolicy } from '../../src/domain/policy.js';
-import type { StageOutcome } from '../../src/domain/release.js';
 import { DEFAULT_LIMITS, servingContainerName, type WindowStats } from '../../src/domain/rollout.js';
-import type { ValidateOutput } from '../../src/domain/validate.js';
 import {
   auditQuery,
   PavedOutcome,
@@ -22,8 +19,11 @@ import {
   type ReleaseState,
 } from '../../src/workflows/definitions.js';
 import type { release } from '../../src/workflows/release.js';
+import { servingStateQuery, servingWorkflowId } from '../../src/workflows/serving-definitions.js';
+import type { ModelRoute } from '../../src/domain/route.js';
 import { manifestDoc, releaseInput, TEST_POLICY, validated } from '../support/release-fixtures.js';
 import { ReleaseHarness } from '../support/release-worker.js';
+import { mocks as releaseMocks, SHADOW_OUTPUT, type Mocks } from '../support/release-mocks.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { venvBin } from '../../src/adapters/stack/python-env.js';
 
@@ -39,91 +39,9 @@ afterAll(async () => {
 });
 
 const HISTORIES = path.join(import.meta.dirname, 'histories');
+const mocks = (...args: Parameters<typeof releaseMocks> extends [unknown, ...infer R] ? R : never) =>
+  releaseMocks(() => h.client, ...args);
 const OFF_PATH = manifestDoc({ requirements: ['scikit-learn==1.9.1', 'torch==2.4.0'] });
-
-const SHADOW_OUTPUT = {
-  report: '/reports/arrests/v1/report.html',
-  predictions: '/reports/arrests/v1/predictions.jsonl',
-  stableVersion: null,
-  p99Ms: 46.7,
-  judgement: null,
-};
-
-interface Mocks {
-  activities: Partial<ReleaseActivities>;
-  exported: AuditEntry[][];
-  /** Resolve to let the final audit export finish (keeps the run open meanwhile). */
-  releaseExport?: () => void;
-}
-
-function mocks(
-  validate: StageOutcome<ValidateOutput> | (() => Promise<StageOutcome<ValidateOutput>>),
-  holdExport = false,
-): Mocks {
-  const exported: AuditEntry[][] = [];
-  let gate: Promise<void> = Promise.resolve();
-  const m: Mocks = { exported, activities: {} };
-  if (holdExport) gate = new Promise((r) => (m.releaseExport = r));
-  m.activities = {
-    validatePackage: typeof validate === 'function' ? validate : async () => validate,
-    containerizePackage: async ({ model }) => ({
-      stage: 'containerize',
-      verdict: { kind: 'pass' },
-      output: {
-        image: `127.0.0.1:5000/paved/${model}:pkg-abab-t-1234`,
-        digest: `sha256:${'cd'.repeat(32)}`,
-        cached: false,
-        template: 'python-sklearn',
-        templateKey: '1234',
-        runtimeImage: 'paved/runtime-python-sklearn:1234',
-        sizeMB: 300,
-      },
-      summary: `built paved/${model}:pkg-abab-t-1234`,
-    }),
-    bindFeatures: async () => ({
-      stage: 'bind',
-      verdict: { kind: 'pass' },
-      output: { report: null },
-      summary: 'no feature service declared; callers send every model input',
-    }),
-    shadowEvaluate: async () => ({
-      stage: 'shadow',
-      verdict: { kind: 'pass' },
-      output: SHADOW_OUTPUT,
-      summary: 'p50 20.3 ms, p99 46.7 ms, errors 0/300 at 10/s from the package sample',
-    }),
-    biasCheck: async () => ({
-      stage: 'bias',
-      verdict: { kind: 'pass' },
-      output: { judgement: null, selectionRates: {} },
-      summary: 'colour parity ratio 0.94, sex parity ratio 0.95 on 300 predictions',
-    }),
-    // The rollout against a gateway with no traffic and no stable: a first release, 100 % at once.
-    planRollout: async () => ({
-      steps: [100],
-      bakeMs: 100,
-      drainMs: 0,
-      limits: { ...DEFAULT_LIMITS, minRequests: 0 },
-    }),
-    startServing: async ({ model, version }) => ({
-      version,
-      endpoints: ['http://127.0.0.1:1'],
-      container: servingContainerName(model, version),
-    }),
-    currentRoute: async () => null,
-    rolloutsAhead: async () => [],
-    setRoute: async () => undefined,
-    windowStats: async () => ({}),
-    stopServing: async () => undefined,
-    reportRollout: async () => null,
-    exportAudit: async ({ entries }) => {
-      await gate;
-      exported.push(entries);
-      return '/audit/arrests/v1.json';
-    },
-  };
-  return m;
-}
 
 /** The gateway route of a model that `stable` serves alone. */
 function servedBy(stable: { version: string; endpoints: string[] }): ReleaseActivities['currentRoute'] {
@@ -148,11 +66,12 @@ function thinRollout(m: Mocks) {
     steps: [5, 100],
     bakeMs: 100,
     drainMs: 0,
+    reconcileEveryMs: 60_000,
     limits: { ...DEFAULT_LIMITS, inconclusiveMs: 300 },
   });
   m.activities.currentRoute = servedBy(stable);
   m.activities.setRoute = async ({ route }) => void routes.push(route);
-  m.activities.stopServing = async ({ container }) => void stopped.push(container);
+  m.activities.stopServing = async ({ model, version }) => void stopped.push(servingContainerName(model, version));
   return { routes, stopped, stable };
 }
 
@@ -471,7 +390,7 @@ describe('release workflow', () => {
     let served = 0;
     m.activities.startServing = async ({ version }) => {
       served++;
-      return { version, endpoints: ['http://127.0.0.1:1'], container: 'c' };
+      return { version, endpoints: ['http://127.0.0.1:1'], replicas: ['c'] };
     };
     const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
     expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'shadow', reason });
@@ -506,7 +425,7 @@ describe('release workflow', () => {
     let served = 0;
     m.activities.startServing = async ({ version }) => {
       served++;
-      return { version, endpoints: ['http://127.0.0.1:1'], container: 'c' };
+      return { version, endpoints: ['http://127.0.0.1:1'], replicas: ['c'] };
     };
     const result = await h.run(m.activities, async (tq) => (await start(tq)).result());
     expect(result).toEqual({ status: 'stopped', exitCode: 2, stage: 'bias', reason });
@@ -580,11 +499,12 @@ describe('release workflow', () => {
       steps: [5, 25, 100],
       bakeMs: 50,
       drainMs: 0,
+      reconcileEveryMs: 60_000,
       limits: { ...DEFAULT_LIMITS, minRequests: 50 },
     });
     m.activities.currentRoute = servedBy(stable);
     m.activities.setRoute = async ({ route }) => void routes.push(route);
-    m.activities.stopServing = async ({ container }) => void stopped.push(container);
+    m.activities.stopServing = async ({ model, version }) => void stopped.push(servingContainerName(model, version));
     let version = '';
     m.activities.windowStats = async () => ({
       v0: { requests: 950, errors: 0, p50Ms: 3, p99Ms: 9 },
@@ -622,6 +542,7 @@ describe('release workflow', () => {
       steps: [5, 25, 100],
       bakeMs: 60_000,
       drainMs: 0,
+      reconcileEveryMs: 60_000,
       limits: DEFAULT_LIMITS,
     });
     m.activities.windowStats = async () => {
@@ -666,6 +587,7 @@ describe('release workflow', () => {
       steps: [5, 25, 100],
       bakeMs: 200,
       drainMs: 0,
+      reconcileEveryMs: 60_000,
       // The dev server fires short timers late (up to a second): several windows fit in 3 s.
       limits: { ...DEFAULT_LIMITS, inconclusiveMs: 3_000 },
     });
@@ -790,6 +712,7 @@ describe('release workflow', () => {
       steps: [5, 100],
       bakeMs: 100,
       drainMs: 0,
+      reconcileEveryMs: 60_000,
       limits: { ...DEFAULT_LIMITS, inconclusiveMs: 200 },
     });
     m.activities.currentRoute = servedBy(stable);
@@ -832,6 +755,7 @@ describe('release workflow', () => {
       steps: [5, 25, 50, 100],
       bakeMs: 300,
       drainMs: 0,
+      reconcileEveryMs: 60_000,
       limits: { ...DEFAULT_LIMITS, minRequests: 0 },
     });
     m.activities.currentRoute = servedBy(stable);
@@ -868,23 +792,67 @@ describe('release workflow', () => {
     expect(trail.find((e) => e.action === 'rollout pause')).toMatchObject({ reason: 'incident' });
   });
 
-  it('waits for an earlier rollout of the same model, saying which, then rolls out', async () => {
-    const m = mocks(validated(manifestDoc()));
-    let asked = 0;
-    m.activities.rolloutsAhead = async () => (++asked <= 2 ? ['release/arrests/first'] : []);
-    const { result, waiting } = await h.run(m.activities, async (tq) => {
-      const handle = await start(tq);
-      let waiting = '';
-      for (let i = 0; i < 100 && !waiting; i++) {
-        const s = await handle.query(stateQuery);
-        if (s.details.includes('waiting for')) waiting = s.details;
-        await sleep(50);
-      }
-      return { result: await handle.result(), waiting };
+  it('the lane: a release approved while another rolls out waits for it, then rolls out against it as stable', async () => {
+    // A is off the path and waits in review; B of the same model starts later, on the
+    // path, and takes the rollout lane first. A, approved meanwhile, queues behind B.
+    let validations = 0;
+    const m = mocks(async () => validated(++validations === 1 ? OFF_PATH : manifestDoc()));
+    m.activities.planRollout = async () => ({
+      steps: [5, 100],
+      bakeMs: 60_000,
+      drainMs: 0,
+      reconcileEveryMs: 60_000,
+      limits: DEFAULT_LIMITS,
     });
-    expect(waiting).toBe('rollout: waiting for arrests/first to finish its rollout');
-    expect(asked).toBe(3);
-    expect(result.status).toBe('released');
+    // A gateway of one model: what was set is what is read back.
+    let route: ModelRoute | null = {
+      stable: { version: 'v0', endpoints: ['http://127.0.0.1:2'] },
+      canary: null,
+      shadow: null,
+      faults: {},
+      stickyInput: null,
+    };
+    m.activities.currentRoute = async () => route;
+    m.activities.setRoute = async ({ route: r }) => void (route = r as ModelRoute | null);
+    const judgedAgainst: Record<string, string | null> = {};
+    m.activities.reportRollout = async ({ version, stable }) => {
+      judgedAgainst[version] = stable;
+      return null;
+    };
+    const { a, b, resultA, resultB, waiting, queue } = await h.run(m.activities, async (tq) => {
+      const a = await start(tq);
+      await untilReviewPending(a);
+      const b = await start(tq);
+      const until = async (handle: WorkflowHandle<typeof release>, what: (s: ReleaseState) => boolean) => {
+        for (let i = 0; i < 200; i++) {
+          const st = await handle.query(stateQuery);
+          if (what(st)) return st;
+          await sleep(50);
+        }
+        throw new Error(`${handle.workflowId} never got there`);
+      };
+      await until(b, (st) => st.rollout?.phase === 'judging');
+      await a.executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'bob@example.com' }] });
+      const waiting = (await until(a, (st) => st.details.includes('waiting for'))).details;
+      const serving = h.client.workflow.getHandle(servingWorkflowId('arrests', tq));
+      const queue = (await serving.query(servingStateQuery)).lane;
+      await b.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      const resultB = await b.result();
+      await until(a, (st) => st.rollout?.phase === 'judging');
+      await a.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      return { a, b, resultA: await a.result(), resultB, waiting, queue };
+    });
+    const [va, vb] = [a.workflowId.split('/')[2]!, b.workflowId.split('/')[2]!];
+    console.log(
+      `lane: ${va} waited "${waiting}"; lane then ${JSON.stringify({ holder: queue.holder?.release, queue: queue.queue.map((e) => e.release) })}; ${vb} ${resultB.status} against ${judgedAgainst[vb]}, then ${va} ${resultA.status} against ${judgedAgainst[va]}`,
+    );
+    expect(waiting).toBe(`rollout: waiting for arrests/${vb} to finish its rollout`);
+    expect(queue.holder?.release).toBe(b.workflowId);
+    expect(queue.queue.map((e) => e.release)).toEqual([a.workflowId]);
+    expect(resultB.status).toBe('released');
+    expect(resultA.status).toBe('released');
+    expect(judgedAgainst).toEqual({ [vb]: 'v0', [va]: vb });
+    expect(route).toMatchObject({ stable: { version: va }, canary: null });
   });
 
   it('an old stable that will not stop is reported, not rolled back: the new version keeps serving', async () => {
@@ -903,7 +871,7 @@ describe('release workflow', () => {
     expect(result.status).toBe('released');
     expect(routes.at(-1)).toMatchObject({ canary: null, stable: { version: expect.stringMatching(/^t/) } });
     expect(trail.find((e) => e.action === 'old stable not stopped')!.reason).toBe(
-      'stop paved-arrests.v0 by hand: docker: device busy',
+      'stop the replicas of arrests/v0 by hand (docker ps --filter label=paved.release=arrests/v0): docker: device busy',
     );
   });
 
@@ -913,6 +881,7 @@ describe('release workflow', () => {
       steps: [100],
       bakeMs: 60_000,
       drainMs: 0,
+      reconcileEveryMs: 60_000,
       limits: DEFAULT_LIMITS,
     });
     m.activities.currentRoute = servedBy({ version: 'v0', endpoints: ['http://127.0.0.1:2'] });

@@ -21,6 +21,8 @@ export interface ReplicaSpec {
   /** Set only after a human approved an off-path (pickle) release. */
   allowPickle: boolean;
   limits: ReplicaLimits;
+  /** Which of the version's replicas (0, 1, …): replicas are spread across hosts by it. */
+  index?: number;
 }
 
 export interface Replica {
@@ -32,6 +34,9 @@ export interface Replica {
   image: string;
   /** The one door in. */
   endpoint: Endpoint;
+  index: number;
+  /** The Docker host (or node) it runs on. */
+  host: string;
 }
 
 /**
@@ -46,7 +51,10 @@ export interface ModelRuntime {
     model: string,
     version: string,
     role: ReplicaRole,
+    index?: number,
   ): Promise<(Replica & { binding: FeatureBinding | null; allowPickle: boolean }) | null>;
+  /** Every running replica of a model in one role, on every host. */
+  list(model: string, role: ReplicaRole): Promise<Replica[]>;
   stop(id: string): Promise<void>;
   /** The replica's last log lines. */
   logs(id: string, tail?: number): Promise<string>;

@@ -9,6 +9,8 @@ import { MODEL_NAME } from '../../domain/manifest.js';
 import { parseReleaseRef, workflowIdFor } from '../../domain/release.js';
 import { PavedOutcome, PavedStage, stateQuery, type ReleaseState } from '../../workflows/definitions.js';
 import { renderTable } from '../table.js';
+import type { ServingState } from '../../domain/serving.js';
+import { servingStateQuery, servingWorkflowId } from '../../workflows/serving-definitions.js';
 import { withClient } from '../client.js';
 
 async function releaseState(client: Client, model: string, version: string): Promise<ReleaseState> {
@@ -45,10 +47,43 @@ function describeState(config: PavedConfig, s: ReleaseState): string {
   return lines.join('\n');
 }
 
+/** What the model's serving workflow keeps: versions, replicas, route weights and the lane's queue. */
+async function servingSummary(client: Client, config: PavedConfig, model: string): Promise<string> {
+  const id = servingWorkflowId(model, config.temporal.taskQueue);
+  let s: ServingState;
+  try {
+    s = await client.workflow.getHandle(id).query(servingStateQuery);
+  } catch (err) {
+    const why =
+      (err as Error).name === 'WorkflowNotFoundError'
+        ? 'none yet (started by the first rollout)'
+        : (err as Error).message;
+    return `serving ${model}: ${why}`;
+  }
+  const share = (version: string) => {
+    const r = s.route;
+    if (!r) return 'not routed';
+    if (r.canary?.version === version) return `canary, ${r.canary.weight} %`;
+    if (r.stable?.version === version) return `stable, ${100 - (r.canary?.weight ?? 0)} %`;
+    return 'not routed';
+  };
+  const name = (release: string) => release.replace(/^release\//, '');
+  const lines = [
+    `serving ${model}: ${s.versions.map((v) => `${v.version} ×${v.replicas} (${share(v.version)})`).join(', ') || 'nothing'}`,
+    `  rollout lane: ${s.lane.holder ? `${name(s.lane.holder.release)} since ${s.lane.holder.since}` : 'free'}${s.lane.queue.length ? `; waiting: ${s.lane.queue.map((e) => name(e.release)).join(', ')}` : ''}`,
+  ];
+  if (s.last)
+    lines.push(
+      `  last reconcile ${s.last.at}: ${s.last.problem ? `failed (${s.last.problem})` : `${s.last.replaced.length ? `replaced ${s.last.replaced.join(', ')}` : 'nothing replaced'}${s.last.removed.length ? `, removed ${s.last.removed.join(', ')}` : ''}`}`,
+    );
+  lines.push(`  ${workflowUiUrl(config, id)}`);
+  return lines.join('\n');
+}
+
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('where a release stands, or the releases of a model')
+    .description('where a release stands, or a model: what serves, its rollout lane, its releases')
     .argument('<ref>', '<model> or <model>/<version>')
     .option('--watch', 'refresh every 2 s until the release ends')
     .option('--json', 'print as JSON')
@@ -80,7 +115,7 @@ export function registerStatusCommand(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
         else
           process.stdout.write(
-            `${renderTable(
+            `${await servingSummary(client, config, ref)}\n\n${renderTable(
               ['RELEASE', 'STATUS', 'OUTCOME', 'STAGE', 'STARTED'],
               rows.map((r) => [r.release!, r.status!, r.outcome!, r.stage!, r.started!]),
             )}\n`,

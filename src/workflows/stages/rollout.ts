@@ -1,13 +1,6 @@
-import {
-  CancellationScope,
-  condition,
-  isCancellation,
-  proxyActivities,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../../activities/index.js';
-import type { ServingBackend } from '../../activities/rollout.js';
+import type { RolloutPlanOutput } from '../../activities/rollout.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { FeatureBinding } from '../../domain/feature-binding.js';
 import type { Manifest } from '../../domain/manifest.js';
@@ -17,7 +10,6 @@ import {
   judgedWindowMs,
   judgeWindow,
   minutes,
-  servingContainerName,
   type RolloutStepRecord,
   type WindowStats,
 } from '../../domain/rollout.js';
@@ -26,10 +18,10 @@ import type { ModelRoute } from '../../domain/route.js';
 import type { RolloutProgress } from '../definitions.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
+import { ServingLane } from './serving-lane.js';
 
-// Route changes and stats are quick calls to the gateway on loopback; starting a
-// container waits for its readiness. All are idempotent (absolute weights,
-// deterministic container names), so retries are safe.
+// Stats are quick calls to the gateway on loopback. Replicas and routes are changed
+// by the model's serving workflow, at this release's request (stages/serving-lane.ts).
 const gatewayCalls = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -37,12 +29,7 @@ const gatewayCalls = proxyActivities<ReleaseActivities>({
     initialInterval: '1 second',
     nonRetryableErrorTypes: [FAILURE.policyInvalid],
   },
-  summary: 'rollout: gateway route or stats',
-});
-const containers = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '3 minutes',
-  retry: { maximumAttempts: 3, initialInterval: '5 seconds' },
-  summary: 'rollout: start or stop a serving container',
+  summary: 'rollout: plan or window stats',
 });
 
 const reports = proxyActivities<ReleaseActivities>({
@@ -69,6 +56,8 @@ export interface RolloutArgs {
   image: string;
   binding: FeatureBinding | null;
   allowPickle: boolean;
+  /** Replicas the candidate starts with (sized from the shadow measurement). */
+  replicas: number;
   control: RolloutControl;
   record: (entry: Omit<AuditEntry, 'seq' | 'at'>) => void;
   show: (details: string) => void;
@@ -92,61 +81,53 @@ const NO_TRAFFIC: WindowStats = { requests: 0, errors: 0, p50Ms: null, p99Ms: nu
  * protect or compare with: it takes 100 % once its container is ready.
  */
 export async function runRollout(ctx: StageContext, args: RolloutArgs): Promise<RolloutResult> {
-  const { model, version } = ctx.input;
-  await waitForEarlierRollouts(model, args.show);
-  const before = await gatewayCalls.currentRoute({ model });
+  const { version } = ctx.input;
+  const plan = await gatewayCalls.planRollout({ rollout: args.manifest.rollout ?? null });
+  const lane = new ServingLane(ctx.input.model);
   try {
-    return await rollout(ctx, args, before);
-  } catch (err) {
-    // Cancelled or failed mid-rollout: put the route back as it was and stop the
-    // candidate, even while the workflow is being cancelled; then the error stands.
-    await CancellationScope.nonCancellable(async () => {
-      try {
-        await gatewayCalls.setRoute({ model, route: before });
-        await containers.stopServing({ container: servingContainerName(model, version) });
-      } catch {
-        /* the original error says more than the cleanup's */
-      }
-    });
-    throw err;
-  }
-}
-
-/**
- * One rollout per model: an earlier release of the same model in its rollout goes
- * first. The rollout ahead may hold for traffic or wait for a reviewer for hours,
- * so the checks back off (2 s doubling to 2 min): each costs about 11 history
- * events, and a fixed 2 s poll would reach Temporal's history limit within hours.
- */
-async function waitForEarlierRollouts(model: string, show: (details: string) => void): Promise<void> {
-  const me = workflowInfo();
-  for (let delayMs = 2_000; ; delayMs = Math.min(delayMs * 2, 120_000)) {
-    const ahead = await gatewayCalls.rolloutsAhead({
-      model,
-      workflowId: me.workflowId,
-      startTime: me.startTime.toISOString(),
-    });
-    if (ahead.length === 0) return;
-    show(`rollout: waiting for ${ahead[0]!.replace(/^release\//, '')} to finish its rollout`);
-    await sleep(delayMs);
+    const before = await lane.acquire(plan.reconcileEveryMs, args.show);
+    try {
+      return await rollout(ctx, args, plan, lane, before);
+    } catch (err) {
+      // Cancelled or failed mid-rollout: put the route back as it was and stop the
+      // candidate, even while the workflow is being cancelled; then the error stands.
+      // Each step is tried on its own: a route that cannot be restored must not leave
+      // the candidate running, and each failure is in the audit.
+      const attempt = async (action: string, step: () => Promise<void>) => {
+        try {
+          await step();
+        } catch (cleanup) {
+          args.record({ actor: 'paved', action, stage: 'rollout', reason: String(cleanup) });
+        }
+      };
+      await CancellationScope.nonCancellable(async () => {
+        await attempt('route not restored', () => lane.route(before));
+        await attempt('candidate not stopped', () => lane.stop(version));
+      });
+      throw err;
+    }
+  } finally {
+    // Held or still queued, the lane is given back whatever happened.
+    await CancellationScope.nonCancellable(() => lane.done());
   }
 }
 
 async function rollout(
   ctx: StageContext,
   args: RolloutArgs,
+  plan: RolloutPlanOutput,
+  lane: ServingLane,
   before: ModelRoute | null,
 ): Promise<RolloutResult> {
   const { model, version } = ctx.input;
   const { control } = args;
-  const plan = await gatewayCalls.planRollout({ rollout: args.manifest.rollout ?? null });
   const stable = before?.stable ?? null;
-  const canary: ServingBackend = await containers.startServing({
-    model,
+  const canary = await lane.start({
     version,
     image: args.image,
     binding: args.binding,
     allowPickle: args.allowPickle,
+    replicas: args.replicas,
   });
   const base: Partial<ModelRoute> = {
     stable,
@@ -170,10 +151,10 @@ async function rollout(
     reason: string,
     ended: 'rolled-back' | 'rejected' | 'expired' = 'rolled-back',
   ): Promise<RolloutResult> => {
-    await gatewayCalls.setRoute({ model, route: stable ? { ...base, canary: null } : null });
+    await lane.route(stable ? { ...base, canary: null } : null);
     // Requests already on their way to the canary finish before it stops.
     await condition(() => false, plan.drainMs);
-    await containers.stopServing({ container: canary.container });
+    await lane.stop(version);
     args.record({ actor: 'paved', action: 'rollout rolled back', stage: 'rollout', verdict: 'fail', reason });
     await reportRollout(`rolled back: ${reason}`);
     return { kind: ended, reason };
@@ -209,8 +190,8 @@ async function rollout(
   if (!stable) {
     // Nothing to protect and nothing to compare with: waiting for traffic to a model
     // nobody calls yet would only end in a rollback that protects no one.
-    const note = `first release of ${model}: no stable version to protect or compare with, so it takes 100 % once its container answers ready; not judged on live traffic`;
-    await gatewayCalls.setRoute({ model, route: { ...base, stable: target, canary: null } });
+    const note = `first release of ${model}: no stable version to protect or compare with, so it takes 100 % once its replicas answer ready; not judged on live traffic`;
+    await lane.route({ ...base, stable: target, canary: null });
     args.progress({ weight: 100, stable: version, phase: 'unjudged', note });
     windows.push({ weight: 100, canary: null, stable: null, decision: 'unjudged', reason: note });
     args.record({
@@ -232,7 +213,7 @@ async function rollout(
   steps: for (const weight of steps) {
     if (control.promote) break;
     if (control.abort) return aborted();
-    await gatewayCalls.setRoute({ model, route: { ...base, canary: { ...target, weight } } });
+    await lane.route({ ...base, canary: { ...target, weight } });
     const judging = `${weight} % to ${version}, the rest to ${stable.version}`;
     args.progress({ weight, stable: stable.version, phase: 'judging', note: `baking ${judging}` });
     args.show(`rollout: ${judging}; baking`);
@@ -309,7 +290,7 @@ async function rollout(
     }
   }
 
-  await gatewayCalls.setRoute({ model, route: { ...base, stable: target, canary: null } });
+  await lane.route({ ...base, stable: target, canary: null });
   const promoted = control.promote
     ? `promoted by ${control.promote.actor}${control.promote.reason ? `: ${control.promote.reason}` : ''}`
     : `${version} took every step (${steps.join(', ')} %)`;
@@ -319,16 +300,16 @@ async function rollout(
   args.show(`rollout: ${version} is stable; draining ${stable.version}`);
   await condition(() => false, plan.drainMs);
   try {
-    await containers.stopServing({ container: servingContainerName(model, stable.version) });
+    await lane.stop(stable.version);
   } catch (err) {
     if (isCancellation(err)) throw err;
-    // The new version already serves everything: a leftover old container is not a
+    // The new version already serves everything: a leftover old replica is not a
     // reason to roll back (which the caller's cleanup would do), only to say so.
     args.record({
       actor: 'paved',
       action: 'old stable not stopped',
       stage: 'rollout',
-      reason: `stop ${servingContainerName(model, stable.version)} by hand: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
+      reason: `stop the replicas of ${model}/${stable.version} by hand (docker ps --filter label=paved.release=${model}/${stable.version}): ${(err as Error).message}`,
     });
   }
   return {

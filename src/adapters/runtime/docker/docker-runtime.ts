@@ -3,15 +3,15 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { FeatureBinding } from '../../../domain/feature-binding.js';
-import { servingContainerName, shadowContainerName } from '../../../domain/rollout.js';
+import { servingReplicaName, shadowContainerName } from '../../../domain/rollout.js';
 import type { Endpoint, FeatureDoor } from '../../../domain/route.js';
 import { endpointClient } from '../endpoint-client.js';
 import type { FeatureProxy } from '../../router/feature-proxy.js';
 import type { ModelRuntime, Replica, ReplicaRole, ReplicaSpec } from '../model-runtime.js';
 import { FEATURE_SOCKET, MODEL_UID, sealedCreateOptions } from './hardened.js';
 
-export function replicaName(model: string, version: string, role: ReplicaRole): string {
-  if (role === 'serving') return servingContainerName(model, version);
+export function replicaName(model: string, version: string, role: ReplicaRole, index = 0): string {
+  if (role === 'serving') return servingReplicaName(model, version, index);
   if (role === 'shadow') return shadowContainerName(model, version);
   return `paved-try-${model}.${version}`.slice(0, 120);
 }
@@ -44,6 +44,20 @@ async function inspect(docker: Docker, name: string): Promise<Docker.ContainerIn
   }
 }
 
+/** A host other than the one that built the image pulls it from the registry. */
+async function ensureImage(docker: Docker, image: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+    return;
+  } catch {
+    /* not here yet */
+  }
+  const stream = await docker.pull(image);
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+  );
+}
+
 /** The V2 readiness route, over the replica's socket. */
 async function answersReady(endpoint: Endpoint): Promise<boolean> {
   const client = endpointClient(endpoint, 1000);
@@ -58,21 +72,38 @@ async function answersReady(endpoint: Endpoint): Promise<boolean> {
   }
 }
 
+export interface DockerHost {
+  url: string;
+  docker: Docker;
+}
+
 /**
- * Model replicas as sealed containers on one Docker daemon. Each has a directory of
- * its own under `socketRoot`, owned by the model's user and mounted at /run/paved: the
- * server's socket is its door in, and the data plane's feature door (opened before the
- * container starts, closed after it stops) its door out.
+ * Model replicas as sealed containers on one or more Docker daemons; replica i of a
+ * version runs on host i mod n. Each has a directory of its own under `socketRoot`,
+ * owned by the model's user and mounted at /run/paved: the server's socket is its
+ * door in, and the data plane's feature door (opened before the container starts,
+ * closed after it stops) its door out. The daemons share this machine's file system
+ * (sockets); across machines, each host would run its own data plane
+ * (docs/scale-out.md).
  */
 export class DockerModelRuntime implements ModelRuntime {
+  private readonly hosts: DockerHost[];
+
   constructor(
-    private readonly docker: Docker,
+    hosts: Docker | DockerHost[],
     private readonly opts: { socketRoot: string; features: FeatureProxy },
-  ) {}
+  ) {
+    this.hosts = Array.isArray(hosts) ? hosts : [{ url: 'default', docker: hosts }];
+    if (this.hosts.length === 0) throw new Error('DockerModelRuntime needs at least one Docker host');
+  }
+
+  private hostFor(index: number): DockerHost {
+    return this.hosts[index % this.hosts.length]!;
+  }
 
   private replica(
     name: string,
-    info: { model: string; version: string; role: ReplicaRole; image: string },
+    info: { model: string; version: string; role: ReplicaRole; image: string; index: number; host: string },
   ): Replica {
     return {
       id: name,
@@ -81,15 +112,29 @@ export class DockerModelRuntime implements ModelRuntime {
     };
   }
 
+  /** The host a container of this name runs on, with its inspect output. */
+  private async locate(
+    name: string,
+  ): Promise<{ host: DockerHost; info: Docker.ContainerInspectInfo } | null> {
+    for (const host of this.hosts) {
+      const info = await inspect(host.docker, name);
+      if (info) return { host, info };
+    }
+    return null;
+  }
+
   async start(spec: ReplicaSpec, readyTimeoutMs = 90_000): Promise<Replica> {
-    const name = replicaName(spec.model, spec.version, spec.role);
-    const replica = this.replica(name, spec);
-    const found = await inspect(this.docker, name);
-    if (found?.State.Running && found.Config.Image === spec.image) {
-      await this.waitReady(replica, readyTimeoutMs);
+    const index = spec.index ?? 0;
+    const name = replicaName(spec.model, spec.version, spec.role, index);
+    const host = this.hostFor(index);
+    const replica = this.replica(name, { ...spec, index, host: host.url });
+    const found = await this.locate(name);
+    if (found?.info.State.Running && found.info.Config.Image === spec.image && found.host === host) {
+      await this.waitReady(replica, host, readyTimeoutMs);
       return replica;
     }
-    if (found) await this.docker.getContainer(name).remove({ force: true });
+    if (found) await found.host.docker.getContainer(name).remove({ force: true });
+    await ensureImage(host.docker, spec.image);
     const dir = socketDir(this.opts.socketRoot, name);
     rmSync(dir, { recursive: true, force: true }); // a socket left by a dead replica would refuse the new one
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -109,7 +154,7 @@ export class DockerModelRuntime implements ModelRuntime {
       env.PAVED_FEATURE_BINDING = JSON.stringify({ ...spec.binding, server: `unix:${FEATURE_SOCKET}` });
     }
     if (spec.allowPickle) env.PAVED_ALLOW_PICKLE = '1';
-    const container = await this.docker.createContainer(
+    const container = await host.docker.createContainer(
       sealedCreateOptions({
         name,
         image: spec.image,
@@ -124,12 +169,13 @@ export class DockerModelRuntime implements ModelRuntime {
           'paved.role': spec.role,
           'paved.binding': spec.binding ? JSON.stringify(spec.binding) : '',
           'paved.allow-pickle': spec.allowPickle ? '1' : '0',
+          'paved.replica': String(index),
         },
       }),
     );
     await container.start();
     try {
-      await this.waitReady(replica, readyTimeoutMs);
+      await this.waitReady(replica, host, readyTimeoutMs);
     } catch (err) {
       await this.stop(name); // a replica that never answered is not left behind
       throw err;
@@ -137,38 +183,68 @@ export class DockerModelRuntime implements ModelRuntime {
     return replica;
   }
 
-  async find(model: string, version: string, role: ReplicaRole) {
-    const name = replicaName(model, version, role);
-    const info = await inspect(this.docker, name);
-    if (!info?.State.Running) return null;
-    const labels = info.Config.Labels ?? {};
+  async find(model: string, version: string, role: ReplicaRole, index = 0) {
+    const name = replicaName(model, version, role, index);
+    const found = await this.locate(name);
+    if (!found?.info.State.Running) return null;
+    const labels = found.info.Config.Labels ?? {};
     return {
-      ...this.replica(name, { model, version, role, image: info.Config.Image }),
+      ...this.replica(name, {
+        model,
+        version,
+        role,
+        image: found.info.Config.Image,
+        index,
+        host: found.host.url,
+      }),
       binding: labels['paved.binding'] ? (JSON.parse(labels['paved.binding']) as FeatureBinding) : null,
       allowPickle: labels['paved.allow-pickle'] === '1',
     };
   }
 
+  async list(model: string, role: ReplicaRole): Promise<Replica[]> {
+    const out: Replica[] = [];
+    for (const host of this.hosts) {
+      const running = await host.docker.listContainers({
+        filters: { label: ['paved.managed=true', `paved.role=${role}`] },
+      });
+      for (const c of running) {
+        const labels = c.Labels ?? {};
+        const [m, version] = (labels['paved.release'] ?? '').split('/');
+        if (m !== model || !version) continue;
+        const name = (c.Names[0] ?? '').replace(/^\//, '');
+        const index = Number(labels['paved.replica'] ?? '0');
+        out.push(this.replica(name, { model, version, role, image: c.Image, index, host: host.url }));
+      }
+    }
+    return out;
+  }
+
   async stop(id: string): Promise<void> {
-    if (await inspect(this.docker, id)) await this.docker.getContainer(id).remove({ force: true });
+    const found = await this.locate(id);
+    if (found) await found.host.docker.getContainer(id).remove({ force: true });
     await this.opts.features.closeFeatureDoor(doorName(id));
     rmSync(socketDir(this.opts.socketRoot, id), { recursive: true, force: true });
   }
 
   async logs(id: string, tail = 20): Promise<string> {
+    const found = await this.locate(id);
+    if (!found) return '';
     try {
-      return (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail })).toString('utf8');
+      return (await found.host.docker.getContainer(id).logs({ stdout: true, stderr: true, tail })).toString(
+        'utf8',
+      );
     } catch {
       return '';
     }
   }
 
   /** On exit or timeout, the error carries the container's last log lines. */
-  private async waitReady(replica: Replica, timeoutMs: number): Promise<void> {
+  private async waitReady(replica: Replica, host: DockerHost, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (let round = 1; ; round++) {
       if (await answersReady(replica.endpoint)) return;
-      const info = await inspect(this.docker, replica.id);
+      const info = await inspect(host.docker, replica.id);
       const over = !info?.State.Running || Date.now() > deadline;
       // Every two seconds, and at the end: a server that came up on TCP will never answer here.
       if (over || round % 8 === 0) {
