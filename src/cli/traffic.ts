@@ -7,6 +7,8 @@ export interface TrafficSummary {
   failed: number;
   byVersion: Record<string, number>;
   statuses: Record<string, number>;
+  /** The first few failures as they were answered, to say why. */
+  firstErrors: string[];
 }
 
 /**
@@ -21,7 +23,11 @@ export function startTraffic(
   opts: { workers?: number; pauseMs?: number } = {},
 ): { stop: () => Promise<TrafficSummary> } {
   const pool = new Pool(gateway, { connections: opts.workers ?? 6 });
-  const summary: TrafficSummary = { requests: 0, failed: 0, byVersion: {}, statuses: {} };
+  const summary: TrafficSummary = { requests: 0, failed: 0, byVersion: {}, statuses: {}, firstErrors: [] };
+  const failed = (why: string) => {
+    summary.failed++;
+    if (summary.firstErrors.length < 3) summary.firstErrors.push(why.slice(0, 200));
+  };
   let stopping = false;
   const one = async () => {
     while (!stopping) {
@@ -37,15 +43,15 @@ export function startTraffic(
         if (res.statusCode !== 404) {
           summary.requests++;
           summary.statuses[res.statusCode] = (summary.statuses[res.statusCode] ?? 0) + 1;
-          if (res.statusCode !== 200) summary.failed++;
+          if (res.statusCode !== 200) failed(`${res.statusCode} ${text}`);
           else {
             const version = (JSON.parse(text) as { model_version?: string }).model_version ?? '?';
             summary.byVersion[version] = (summary.byVersion[version] ?? 0) + 1;
           }
         }
-      } catch {
+      } catch (err) {
         summary.requests++;
-        summary.failed++;
+        failed((err as Error).message);
       }
       await sleep(opts.pauseMs ?? 20);
     }

@@ -361,7 +361,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
     const passed = state.stages.map((s) => s.stage).join(', ');
     const unjudged = rolled.judged ? '' : '; first release, not judged on live traffic';
-    return outcome('released', 'done', `passed ${passed}${unjudged}`);
+    const sized = shadow.output.sizing ? `; serves on ${shadow.output.sizing.line}` : '';
+    return outcome('released', 'done', `passed ${passed}${unjudged}${sized}`);
   };
 
   let result: ReleaseOutcome;

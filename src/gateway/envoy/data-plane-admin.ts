@@ -37,6 +37,7 @@ export class DataPlaneAdmin {
       configs: Array<{
         '@type': string;
         version_info?: string;
+        dynamic_warming_clusters?: unknown[];
         dynamic_route_configs?: Array<{ version_info?: string; route_config?: { name?: string } }>;
       }>;
     };
@@ -44,8 +45,10 @@ export class DataPlaneAdmin {
     const routes = of('RoutesConfigDump')?.dynamic_route_configs?.find(
       (r) => r.route_config?.name === routeConfig,
     );
+    const clusters = of('ClustersConfigDump');
     return {
-      clusters: of('ClustersConfigDump')?.version_info ?? null,
+      // A cluster still warming (its first health checks) cannot take requests yet.
+      clusters: clusters?.dynamic_warming_clusters?.length ? null : (clusters?.version_info ?? null),
       listeners: of('ListenersConfigDump')?.version_info ?? null,
       routes: routes?.version_info ?? null,
     };

@@ -46,6 +46,41 @@ function address(endpoint: Endpoint): object {
   return { socket_address: { address: '127.0.0.1', port_value: port } };
 }
 
+/**
+ * A version's replicas: each is checked for readiness every second, and one whose
+ * connections fail (a dead replica: its socket refuses) is ejected at once. Answers
+ * the model gives, errors included, never eject: those are the rollout's to judge.
+ */
+const REPLICA_HEALTH = {
+  health_checks: [
+    {
+      timeout: '1s',
+      interval: '1s',
+      // Checked at the same pace when no request comes: a dead replica is found before traffic meets it.
+      no_traffic_interval: '1s',
+      unhealthy_threshold: 2,
+      healthy_threshold: 1,
+      http_health_check: { path: '/v2/health/ready' },
+    },
+  ],
+  outlier_detection: {
+    split_external_local_origin_errors: true,
+    consecutive_local_origin_failure: 2,
+    enforcing_consecutive_local_origin_failure: 100,
+    enforcing_consecutive_5xx: 0,
+    enforcing_consecutive_gateway_failure: 0,
+    enforcing_success_rate: 0,
+    enforcing_local_origin_success_rate: 0,
+    interval: '1s',
+    base_ejection_time: '5s',
+    max_ejection_percent: 50,
+  },
+};
+
+function replicaCluster(name: string, stat: string, addresses: object[]): object {
+  return { ...cluster(name, stat, addresses), ...REPLICA_HEALTH };
+}
+
 function cluster(name: string, stat: string, addresses: object[]): object {
   return {
     '@type': CLUSTER,
@@ -137,8 +172,23 @@ function modelAction(model: string, route: ModelRoute): object {
   const action: Record<string, unknown> = {
     timeout: '60s',
     hash_policy: [{ header: { header_name: 'x-paved-sticky' } }],
-    // Only requests that never reached the model are tried again, so nothing runs twice.
-    retry_policy: { retry_on: 'connect-failure,reset-before-request', num_retries: 2 },
+    // A request whose replica refused it or died under it is tried once more, on
+    // another replica. Running a prediction twice is harmless: a sealed replica has no
+    // network and no writable disk, so it has no side effects. One retry, not more: a
+    // request that crashes its model takes down at most two replicas.
+    retry_policy: {
+      retry_on: 'connect-failure,reset-before-request,reset',
+      num_retries: 1,
+      retry_host_predicate: [
+        {
+          name: 'envoy.retry_host_predicates.previous_hosts',
+          typed_config: {
+            '@type': `${ANY}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`,
+          },
+        },
+      ],
+      host_selection_retry_max_attempts: 3,
+    },
   };
   if (weighted.length === 1) action.cluster = weighted[0]!.name;
   else action.weighted_clusters = { use_hash_policy: true, clusters: weighted };
@@ -188,12 +238,12 @@ function versionResources(
   const name = clusterName(model, backend.version);
   const direct = backend.endpoints.map(address);
   if (!fault || (fault.abortPercent === 0 && fault.delayMs === 0)) {
-    out.clusters[name] = cluster(name, statName(model, backend.version), direct);
+    out.clusters[name] = replicaCluster(name, statName(model, backend.version), direct);
     return;
   }
   const inner = faultClusterName(model, backend.version);
   const socket = faultSocket(opts.socketDir, model, backend.version);
-  out.clusters[inner] = cluster(inner, `fault_${statName(model, backend.version)}`, direct);
+  out.clusters[inner] = replicaCluster(inner, `fault_${statName(model, backend.version)}`, direct);
   out.listeners[inner] = faultListener(inner, socket, inner, fault);
   out.clusters[name] = cluster(name, statName(model, backend.version), [{ pipe: { path: socket } }]);
 }

@@ -134,6 +134,9 @@ export class DockerModelRuntime implements ModelRuntime {
       return replica;
     }
     if (found) await found.host.docker.getContainer(name).remove({ force: true });
+    // A replica that died was never stopped: its door is still open on a socket about to
+    // be removed with its directory. Closed first, it is opened again on a fresh socket.
+    await this.opts.features.closeFeatureDoor(doorName(name));
     await ensureImage(host.docker, spec.image);
     const dir = socketDir(this.opts.socketRoot, name);
     rmSync(dir, { recursive: true, force: true }); // a socket left by a dead replica would refuse the new one
