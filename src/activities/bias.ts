@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { judgeBias, type BiasJudgement } from '../domain/bias-gate.js';
@@ -23,7 +22,7 @@ export interface BiasInput {
   fairness: Manifest['fairness'];
   /** The model's input names: a sensitive attribute among them is read from each request. */
   inputs?: string[];
-  /** predictions.jsonl from the shadow stage. */
+  /** Where the shadow stage stored its predictions (for people); read by key from the report store. */
   predictions: string;
   stableVersion: string | null;
   /** The entity key the predictions are keyed by (the feature binding's). */
@@ -124,11 +123,12 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
         };
       }
       const policy = readPolicy(deps.policy);
-      if (!existsSync(input.predictions))
+      const text = deps.reports.loadPredictions(input.model, input.version);
+      if (text === null)
         throw new Error(
-          `the shadow stage's predictions are missing (${input.predictions}); the stage reruns shadow`,
+          `the shadow stage's predictions of ${input.model}/${input.version} are not in the store (${input.predictions}); the stage reruns shadow`,
         );
-      const all = readFileSync(input.predictions, 'utf8')
+      const all = text
         .split('\n')
         .filter((l) => l.trim() !== '')
         .map((l) => JSON.parse(l) as PredictionLine);

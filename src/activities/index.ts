@@ -20,7 +20,7 @@ import { connectClient } from '../adapters/temporal-connection.js';
 import type { Client } from '@temporalio/client';
 import { PavedGatewayRouter } from '../adapters/router/paved-gateway/client.js';
 import { localModelRuntime } from '../adapters/runtime/local.js';
-import { reportStore } from '../adapters/report-store.js';
+import { reportStore, storeRoot } from '../adapters/report-store.js';
 import { createBiasActivities, type BiasActivities } from './bias.js';
 import { createShadowActivities, type ShadowActivities } from './shadow.js';
 import { createValidateActivities, type ValidateActivities } from './validate.js';
@@ -36,11 +36,11 @@ export type ReleaseActivities = ValidateActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
-  return new LocalPackageStore(path.join(config.home, 'packages'));
+  return new LocalPackageStore(path.join(storeRoot(config), 'packages'));
 }
 
 export function auditStore(config: PavedConfig): LocalAuditStore {
-  return new LocalAuditStore(path.join(config.home, 'audit'));
+  return new LocalAuditStore(path.join(storeRoot(config), 'audit'));
 }
 
 /** All activities the worker registers, wired to the configured adapters. */

@@ -1,12 +1,11 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type Docker from 'dockerode';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
 import { readFileFromPackage, type PackageStore } from '../adapters/package-store.js';
 import type { ReportStore } from '../adapters/report-store.js';
 import { watchContainers } from '../adapters/shadow/container-stats.js';
-import { cpuPlan, replayInProcess } from '../adapters/shadow/replay-process.js';
+import { replayInProcess } from '../adapters/shadow/replay-process.js';
+import { takeMeasurementSlot } from '../adapters/shadow/measurement-slots.js';
 import type { TargetResult } from '../adapters/shadow/replayer.js';
 import { durationMs } from '../domain/duration.js';
 import type { FeatureBinding } from '../domain/feature-binding.js';
@@ -234,7 +233,10 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
         };
       }
       const { rate, why } = replayRate({ ...traffic, peakWindowMs: 10_000 }, p);
-      const cpus = cpuPlan();
+      // One measurement per slot of this host's queue: a neighbour's replay on the same
+      // cores would be measured as this model's latency.
+      const slot = await withHeartbeat('waiting for a measurement slot', takeMeasurementSlot());
+      const cpus = slot.cpus;
       const twin = await stableTwin(deps, input.model);
       const started: string[] = [];
       const start = async (
@@ -360,6 +362,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             durationMs: durationMsValue,
             warmupMs,
           },
+          queue: { slot: slot.slot, waitedMs: slot.waitedMs },
           pinning: {
             candidate: cpus.candidate,
             stable: stable ? cpus.stable : null,
@@ -381,17 +384,18 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           shadow: section,
           sections: [],
         });
-        // What each version predicted for each replayed entity: the bias stage's input.
-        const predictions = path.join(path.dirname(saved.html), 'predictions.jsonl');
-        writeFileSync(
-          predictions,
+        // What each version predicted for each replayed entity: the bias stage's input,
+        // through the store (the bias stage may run on another worker).
+        const predictions = deps.reports.savePredictions(
+          input.model,
+          input.version,
           predictionLines(
             traffic.lines,
             result.targets[0]!.answers,
             result.targets[1]?.answers,
             input.binding,
             input.sensitive ?? [],
-          ).join('\n') + '\n',
+          ),
         );
         const verdictKind = gateStageVerdict(judgement, {
           reviewOnNearMiss: p.reviewOnNearMiss,
@@ -418,10 +422,11 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           summary:
             judgement.verdict === 'fail'
               ? judgement.headline!
-              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}; ${sizing.line}${twinTrouble ? `; ${twinTrouble}` : ''}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
+              : `${figures} at ${rate.toFixed(0)}/s from the ${traffic.source}${slot.waitedMs >= 1000 ? ` (waited ${(slot.waitedMs / 1000).toFixed(0)} s for a measurement slot)` : ''}; ${sizing.line}${twinTrouble ? `; ${twinTrouble}` : ''}${judgement.verdict === 'warn' ? `; warning: ${judgement.headline}` : ''}; report ${saved.html}`,
         };
       } finally {
         await Promise.all(started.map((id) => deps.runtime.stop(id).catch(() => undefined)));
+        await slot.release().catch(() => undefined);
       }
     },
   };

@@ -24,6 +24,21 @@ export class ReportStore {
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ReleaseReport) : null;
   }
 
+  /** The shadow stage's predictions, one JSON line per predicted row, for the bias stage. */
+  savePredictions(model: string, version: string, lines: readonly string[]): string {
+    const dir = this.dir(model, version);
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'predictions.jsonl');
+    writeFileSync(`${file}.tmp`, lines.join('\n') + '\n');
+    renameSync(`${file}.tmp`, file);
+    return file;
+  }
+
+  loadPredictions(model: string, version: string): string | null {
+    const file = path.join(this.dir(model, version), 'predictions.jsonl');
+    return existsSync(file) ? readFileSync(file, 'utf8') : null;
+  }
+
   /** Writes all three files, each by rename, so a reader never sees half a page. */
   save(report: ReleaseReport): { html: string; markdown: string } {
     const dir = this.dir(report.model, report.version);
@@ -43,5 +58,14 @@ export class ReportStore {
 }
 
 export function reportStore(config: PavedConfig): ReportStore {
-  return new ReportStore(path.join(config.home, 'reports'));
+  return new ReportStore(path.join(storeRoot(config), 'reports'));
+}
+
+/**
+ * Where a release's artifacts live (packages, reports, predictions, audit trails):
+ * `store.dir`, else PAVED_HOME. Workers that share it (a shared path) can each run
+ * any stage of any release: nothing passes between activities through one worker's disk.
+ */
+export function storeRoot(config: PavedConfig): string {
+  return config.store.dir ?? config.home;
 }

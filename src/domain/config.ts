@@ -77,6 +77,15 @@ export const ConfigSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  /**
+   * Where releases' artifacts live (packages, reports, predictions, audit trails).
+   * Unset: PAVED_HOME. Workers on several machines share one path here.
+   */
+  store: z
+    .strictObject({
+      dir: z.string().startsWith('/', 'must be an absolute directory path').optional(),
+    })
+    .prefault({}),
   registry: z
     .strictObject({
       address: hostPort.default('127.0.0.1:5000'),
@@ -168,6 +177,11 @@ export const SETTINGS: readonly Setting[] = [
     path: ['docker', 'hosts'],
     env: 'PAVED_DOCKER_HOSTS',
     fix: 'list Docker host URLs separated by commas, e.g. unix:///var/run/docker.sock,unix:///run/paved-docker-2.sock',
+  },
+  {
+    path: ['store', 'dir'],
+    env: 'PAVED_STORE_DIR',
+    fix: 'use an absolute directory every worker and the CLI can read and write, e.g. /srv/paved/store',
   },
   { path: ['registry', 'address'], env: 'PAVED_REGISTRY', fix: 'use host:port, e.g. 127.0.0.1:5000' },
   { path: ['worker', 'metricsPort'], env: 'PAVED_METRICS_PORT', fix: 'use a free port, e.g. 9464' },

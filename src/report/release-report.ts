@@ -17,6 +17,8 @@ export interface ShadowSection {
     durationMs: number;
     warmupMs: number;
   };
+  /** The host's measurement queue: the slot taken, and how long the release waited for it. */
+  queue?: { slot: number; waitedMs: number };
   /** CPUs each side ran on (null: not pinned). */
   pinning: { candidate: string | null; stable: string | null; generator: string | null };
   achievedRate: number;
@@ -95,6 +97,13 @@ function replayed(s: ShadowSection): string {
   return `${s.candidate.sent} request${s.candidate.sent === 1 ? '' : 's'} per version`;
 }
 
+function queueText(q: ShadowSection['queue']): string {
+  if (!q) return '';
+  return q.waitedMs >= 1000
+    ? ` It waited ${(q.waitedMs / 1000).toFixed(1)} s for measurement slot ${q.slot}: another measurement had this host's cores.`
+    : ` Measurement slot ${q.slot}, taken at once.`;
+}
+
 function pinningText(p: ShadowSection['pinning']): string {
   if (!p.candidate) return 'One CPU: models and load generator were not pinned apart.';
   const models =
@@ -128,7 +137,7 @@ export function renderMarkdown(r: ReleaseReport): string {
       `Replayed ${replayed(s)} from the ${s.traffic.source} (\`${s.traffic.file}\`, ${s.traffic.requests} in all) at ${f1(s.traffic.rate)}/s ` +
         `(${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up, ` +
         `${compared}. Latency counts from each request's intended send time.`,
-      pinningText(s.pinning),
+      pinningText(s.pinning) + queueText(s.queue),
       ...(s.sizing ? ['', `**Serving:** ${servingLine(s)}.`] : []),
       '',
       '| gate | measured | limit | status |',
@@ -216,7 +225,8 @@ export function renderHtml(r: ReleaseReport): string {
       )}</p>`,
       `<p class="meta">${escapeXml(
         `Replayed ${replayed(s)} from the ${s.traffic.source} (${s.traffic.file}, ${s.traffic.requests} in all) at ${f1(s.traffic.rate)}/s (${s.traffic.rateWhy}; achieved ${f1(s.achievedRate)}/s, generator lag p99 ${f1(s.sendLagP99Ms)} ms) for ${s.traffic.durationMs / 1000} s after ${s.traffic.warmupMs / 1000} s of warm-up; ${s.stable ? 'candidate and stable interleaved' : 'candidate alone'}; latency from the intended send time. ` +
-          pinningText(s.pinning),
+          pinningText(s.pinning) +
+          queueText(s.queue),
       )}</p>`,
       ...(s.sizing ? [`<p class="serving"><b>Serving:</b> ${escapeXml(servingLine(s))}.</p>`] : []),
     );

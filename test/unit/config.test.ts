@@ -32,6 +32,7 @@ describe('config defaults', () => {
       cacheDir: '/root/.cache/paved',
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiPort: 8233, taskQueue: 'paved' },
       docker: { host: 'unix:///var/run/docker.sock', hosts: [] },
+      store: {},
       registry: { address: '127.0.0.1:5000' },
       worker: { metricsPort: 9464 },
       gateway: { port: 8090, adminPort: 8091, dataPlaneAdminPort: 8092, captureRate: 0.05, captureMaxMB: 16 },
@@ -137,10 +138,12 @@ describe('config errors name the variable and the fix', () => {
 
 describe('docker.hosts', () => {
   it('reads a comma-separated PAVED_DOCKER_HOSTS, and names the setting when one is not a Docker URL', () => {
-    const ok = resolveConfig(sources({ PAVED_DOCKER_HOSTS: 'unix:///var/run/docker.sock, unix:///run/d2.sock' }));
-    expect(ok.docker.hosts).toEqual(['unix:///var/run/docker.sock', 'unix:///run/d2.sock']);
-    expect(() => resolveConfig(sources({ PAVED_DOCKER_HOSTS: 'unix:///run/d1.sock,127.0.0.1:2375' }))).toThrow(
-      /docker\.hosts\.1.*must start with unix:\/\/\/ or tcp:\/\//,
+    const ok = resolveConfig(
+      sources({ PAVED_DOCKER_HOSTS: 'unix:///var/run/docker.sock, unix:///run/d2.sock' }),
     );
+    expect(ok.docker.hosts).toEqual(['unix:///var/run/docker.sock', 'unix:///run/d2.sock']);
+    expect(() =>
+      resolveConfig(sources({ PAVED_DOCKER_HOSTS: 'unix:///run/d1.sock,127.0.0.1:2375' })),
+    ).toThrow(/docker\.hosts\.1.*must start with unix:\/\/\/ or tcp:\/\//);
   });
 });

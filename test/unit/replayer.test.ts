@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpuPlan } from '../../src/adapters/shadow/replay-process.js';
+import { measurementSlotCount, cpuPlan } from '../../src/adapters/shadow/replay-process.js';
 import { replay } from '../../src/adapters/shadow/replayer.js';
 
 const ANSWER = JSON.stringify({
@@ -123,6 +123,10 @@ describe('cpuPlan', () => {
     expect(cpuPlan(1)).toEqual({ candidate: null, stable: null, generator: null });
     expect(cpuPlan(2)).toEqual({ candidate: '1', stable: '1', generator: '0' });
     expect(cpuPlan(3)).toEqual({ candidate: '2', stable: '1', generator: '0' });
-    expect(cpuPlan(8)).toEqual({ candidate: '7', stable: '6', generator: '0-5' });
+    // Eight cores: two measurement slots of three cores; slot 0 also takes the two left over.
+    expect(cpuPlan(8, 0)).toEqual({ candidate: '2', stable: '1', generator: '0,6-7' });
+    expect(cpuPlan(8, 1)).toEqual({ candidate: '5', stable: '4', generator: '3' });
+    expect(measurementSlotCount(2)).toBe(1);
+    expect(measurementSlotCount(8)).toBe(2);
   });
 });

@@ -6,24 +6,37 @@ import { projectPath } from '../project.js';
 import { commandExists } from '../stack/exec.js';
 import type { ReplayResult, ReplaySpec } from './replayer.js';
 
+/** CPUs one measurement pins: candidate, stable and the generator, a core each. */
+export const CORES_PER_MEASUREMENT = 3;
+
+/** How many measurements this host runs at once without one disturbing another. */
+export function measurementSlotCount(cpus = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cpus / CORES_PER_MEASUREMENT));
+}
+
 /**
- * Which CPUs each side gets. With three or more, candidate and stable each get a
- * core of their own and the generator the rest, so none steals from another. With
- * two, both models share the second (they compete for it, and the report says so)
- * and the generator runs on the first. With one, nothing is pinned.
+ * Which CPUs each side of a measurement gets. With three or more, each slot of the
+ * host's measurement queue has three cores of its own: candidate and stable a core
+ * each, the generator the third (slot 0 also takes any cores left over). With two,
+ * both models share the second (they compete for it, and the report says so) and the
+ * generator runs on the first. With one, nothing is pinned.
  */
-export function cpuPlan(cpus = os.availableParallelism()): {
+export function cpuPlan(
+  cpus = os.availableParallelism(),
+  slot = 0,
+): {
   candidate: string | null;
   stable: string | null;
   generator: string | null;
 } {
   if (cpus < 2) return { candidate: null, stable: null, generator: null };
   if (cpus === 2) return { candidate: '1', stable: '1', generator: '0' };
-  return {
-    candidate: String(cpus - 1),
-    stable: String(cpus - 2),
-    generator: cpus === 3 ? '0' : `0-${cpus - 3}`,
-  };
+  const slots = measurementSlotCount(cpus);
+  const base = (slot % slots) * CORES_PER_MEASUREMENT;
+  const spare = cpus - slots * CORES_PER_MEASUREMENT;
+  const generator =
+    slot % slots === 0 && spare > 0 ? `${base},${slots * CORES_PER_MEASUREMENT}-${cpus - 1}` : String(base);
+  return { candidate: String(base + 2), stable: String(base + 1), generator };
 }
 
 /**
