@@ -41,7 +41,14 @@ export async function takeMeasurementSlot(
       const file = path.join(dir, `slot-${slot}`);
       writeFileSync(file, '', { flag: 'a' });
       try {
-        const release = await lockfile.lock(file, { stale: 15_000, update: 5_000, retries: 0 });
+        const release = await lockfile.lock(file, {
+          stale: 15_000,
+          update: 5_000,
+          retries: 0,
+          // The library's default throws from a timer, which would end the worker: a
+          // slot taken over after a long stall costs one disturbed measurement, no more.
+          onCompromised: () => undefined,
+        });
         return { slot, cpus: cpuPlan(cores, slot), waitedMs: Date.now() - started, release };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
