@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage, offPathPackage } from '../support/packages.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
+import { gatewayToken } from '../../src/adapters/router/paved-gateway/client.js';
 import { connectClient } from '../../src/adapters/temporal-connection.js';
 import protoPackage from '@temporalio/proto';
 
@@ -61,6 +65,48 @@ describe('worker crash while a release waits for review', () => {
       'release released',
     ]);
     expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+});
+
+describe('two workers with different PAVED_HOMEs, one store', () => {
+  it('a release started on one worker is finished by the other: shadow, bias and the report from the shared store', async () => {
+    const config = loadConfig();
+    const v = `two-homes-${randomUUID().slice(0, 8)}`;
+    const ref = `arrests/${v}`;
+    const first = await spawnWorker(env);
+    workers.push(first);
+    const ci = pavedBackground(['release', offPathPackage(), '--wait', '--json', '--version', v], env);
+    for (let i = 0; i < 60 && !(await pendingInReviews(ref)); i++) await sleep(500);
+    // validate, containerize and bind ran on the first worker; it goes before the review is answered.
+    await first.kill();
+    // Another machine's worker: its own PAVED_HOME (replica sockets, logs, pids),
+    // the shared store and the same gateway.
+    const otherHome = mkdtempSync(path.join(os.tmpdir(), 'paved-home-b-'));
+    const second = await spawnWorker({
+      ...env,
+      PAVED_HOME: otherHome,
+      PAVED_STORE_DIR: config.home,
+      PAVED_GATEWAY_TOKEN: gatewayToken(config),
+    });
+    workers.push(second);
+    const ok = await paved(['approve', ref, '--as', 'carol@example.com'], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    const result = await ci.done;
+    expect(result.code, result.stderr).toBe(0);
+    // The second worker started the shadow replicas (under its own home) and wrote the
+    // report, predictions and bias section into the shared store, none into its home.
+    expect(existsSync(path.join(otherHome, 'replicas'))).toBe(true);
+    expect(existsSync(path.join(otherHome, 'reports'))).toBe(false);
+    const report = readFileSync(path.join(config.home, 'reports', 'arrests', v, 'report.md'), 'utf8');
+    expect(report).toContain('## Shadow evaluation');
+    expect(report).toMatch(/## Bias/);
+    expect(existsSync(path.join(config.home, 'reports', 'arrests', v, 'predictions.jsonl'))).toBe(true);
+    const audit = JSON.parse((await paved(['audit', ref, '--json'], env)).stdout) as Array<{
+      action: string;
+    }>;
+    expect(audit.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['stage shadow', 'stage bias', 'stage rollout', 'release released']),
+    );
   });
 });
 
