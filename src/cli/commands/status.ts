@@ -57,7 +57,7 @@ async function servingSummary(client: Client, config: PavedConfig, model: string
     const why =
       (err as Error).name === 'WorkflowNotFoundError'
         ? 'none yet (started by the first rollout)'
-        : (err as Error).message;
+        : `its serving workflow does not answer (${(err as Error).message}); a worker must be running (\`paved worker\`)`;
     return `serving ${model}: ${why}`;
   }
   const share = (version: string) => {
