@@ -41,7 +41,7 @@ describe('paved release --wait', () => {
     expect(res.stdout.trim().split('\n')).toHaveLength(1);
     expect(res.stdout).toMatch(
       new RegExp(
-        `^released arrests/${v}: passed validate, containerize, bind, shadow, bias, rollout — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
+        `^released arrests/${v}: passed validate, containerize, bind, shadow, bias, rollout(; first release, not judged on live traffic)?; serves on \\d+ replicas?[ ,][^\\n]+ — http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/release%2Farrests%2F${v}\\n$`,
       ),
     );
     expect(res.stderr).toContain('validate: golden path'); // progress lines, no spinner on a pipe

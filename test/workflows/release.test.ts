@@ -71,7 +71,8 @@ function thinRollout(m: Mocks) {
   });
   m.activities.currentRoute = servedBy(stable);
   m.activities.setRoute = async ({ route }) => void routes.push(route);
-  m.activities.stopServing = async ({ model, version }) => void stopped.push(servingContainerName(model, version));
+  m.activities.stopServing = async ({ model, version }) =>
+    void stopped.push(servingContainerName(model, version));
   return { routes, stopped, stable };
 }
 
@@ -504,7 +505,8 @@ describe('release workflow', () => {
     });
     m.activities.currentRoute = servedBy(stable);
     m.activities.setRoute = async ({ route }) => void routes.push(route);
-    m.activities.stopServing = async ({ model, version }) => void stopped.push(servingContainerName(model, version));
+    m.activities.stopServing = async ({ model, version }) =>
+      void stopped.push(servingContainerName(model, version));
     let version = '';
     m.activities.windowStats = async () => ({
       v0: { requests: 950, errors: 0, p50Ms: 3, p99Ms: 9 },
