@@ -39,6 +39,8 @@ export interface RolloutActivities {
     binding: FeatureBinding | null;
     allowPickle: boolean;
     replicas: number;
+    /** The serving workflow that keeps the replicas alive. */
+    keeper?: string;
   }): Promise<ServingBackend>;
   currentRoute(input: { model: string }): Promise<ModelRoute | null>;
   /** Absolute: the whole route, or null to stop serving the model. */
@@ -117,12 +119,12 @@ export function createRolloutActivities(deps: {
      * the runtime's hosts. A running replica of the same image is found again, so a
      * retry never starts a second one.
      */
-    async startServing({ model, version, image, binding, allowPickle, replicas }) {
+    async startServing({ model, version, image, binding, allowPickle, replicas, keeper }) {
       const limits = readPolicy(deps.policy).modelLimits;
       const started = await Promise.all(
         Array.from({ length: Math.max(1, replicas) }, (_, index) =>
           deps.runtime.start(
-            { model, version, role: 'serving', image, binding, allowPickle, limits, index },
+            { model, version, role: 'serving', image, binding, allowPickle, limits, index, keeper },
             90_000,
           ),
         ),

@@ -21,12 +21,14 @@ export interface ServingActivities {
   adoptServing(input: { model: string }): Promise<{ route: ModelRoute | null; versions: ServedVersion[] }>;
   /**
    * Brings the running replicas to the wanted ones: a missing replica is started
-   * again, one of no wanted version (or beyond its count) is removed. Endpoints per
+   * again, one this workflow keeps of no wanted version (or beyond its count) is removed. Endpoints per
    * version, as they answer now.
    */
   reconcileServing(input: {
     model: string;
     versions: ServedVersionSpec[];
+    /** The serving workflow reconciling: it removes only replicas it keeps. */
+    keeper: string;
   }): Promise<{ endpoints: Record<string, Endpoint[]>; replaced: string[]; removed: string[] }>;
   /** Whether a release still runs (one that was terminated cannot give its lane back). */
   releaseRunning(input: { workflowId: string }): Promise<boolean>;
@@ -71,7 +73,7 @@ export function createServingActivities(deps: {
       return { route, versions };
     },
 
-    async reconcileServing({ model, versions }) {
+    async reconcileServing({ model, versions, keeper }) {
       const limits = readPolicy(deps.policy).modelLimits;
       const endpoints: Record<string, Endpoint[]> = {};
       const replaced: string[] = [];
@@ -80,7 +82,10 @@ export function createServingActivities(deps: {
         for (let index = 0; index < v.replicas; index++) {
           let replica = await deps.runtime.find(model, v.version, 'serving', index);
           if (!replica || replica.image !== v.image) {
-            const started = await deps.runtime.start({ model, role: 'serving', limits, index, ...v }, 90_000);
+            const started = await deps.runtime.start(
+              { model, role: 'serving', limits, index, keeper, ...v },
+              90_000,
+            );
             replaced.push(started.id);
             replica = { ...started, binding: v.binding, allowPickle: v.allowPickle };
           }
@@ -89,6 +94,9 @@ export function createServingActivities(deps: {
       }
       const removed: string[] = [];
       for (const r of await deps.runtime.list(model, 'serving')) {
+        // Another installation's replicas of a model of the same name, and replicas
+        // from before serving workflows, are not this one's to remove.
+        if (r.keeper !== keeper) continue;
         const wanted = versions.find((v) => v.version === r.version);
         if (wanted && r.index < wanted.replicas) continue;
         await deps.runtime.stop(r.id);

@@ -106,7 +106,7 @@ export async function serving(input: ServingInput): Promise<void> {
     const { command } = req;
     if (command.kind === 'start') {
       const spec = command.spec;
-      const started = await replicas.startServing({ model, ...spec });
+      const started = await replicas.startServing({ model, ...spec, keeper: workflowInfo().workflowId });
       state.versions = withVersion(state.versions, { ...spec, endpoints: started.endpoints });
       return {
         id: req.id,
@@ -176,7 +176,11 @@ export async function serving(input: ServingInput): Promise<void> {
         await grant();
       }
       const wanted = state.versions.map(({ endpoints: _, ...spec }) => spec);
-      const done = await reconciler.reconcileServing({ model, versions: wanted });
+      const done = await reconciler.reconcileServing({
+        model,
+        versions: wanted,
+        keeper: workflowInfo().workflowId,
+      });
       state.versions = state.versions.map((v) => ({
         ...v,
         endpoints: done.endpoints[v.version] ?? v.endpoints,

@@ -203,6 +203,7 @@ describe('serving workflow', () => {
     });
     expect(asked[0]).toEqual({
       model: 'arrests',
+      keeper: servingWorkflowId('arrests', taskQueue),
       versions: [{ version: 'v0', image: 'img:v0', binding: null, allowPickle: false, replicas: 2 }],
     });
     expect(state.last).toMatchObject({

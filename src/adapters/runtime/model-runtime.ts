@@ -23,6 +23,8 @@ export interface ReplicaSpec {
   limits: ReplicaLimits;
   /** Which of the version's replicas (0, 1, …): replicas are spread across hosts by it. */
   index?: number;
+  /** Who keeps this replica alive (a model's serving workflow): only it removes the replica as a stray. */
+  keeper?: string;
 }
 
 export interface Replica {
@@ -37,6 +39,7 @@ export interface Replica {
   index: number;
   /** The Docker host (or node) it runs on. */
   host: string;
+  keeper?: string | null;
 }
 
 /**

@@ -78,7 +78,9 @@ const NO_TRAFFIC: WindowStats = { requests: 0, errors: 0, p50Ms: null, p99Ms: nu
  * against stable after each bake window, and rolls back on a breach or an abort.
  * Too little traffic is never a rollback: the step holds until the policy's
  * deadline, then a reviewer decides. A model's first release has no stable to
- * protect or compare with: it takes 100 % once its container is ready.
+ * protect or compare with: it takes 100 % once its replicas are ready. Every replica
+ * and route change goes through the model's serving workflow, which gives the
+ * rollout lane to one release at a time.
  */
 export async function runRollout(ctx: StageContext, args: RolloutArgs): Promise<RolloutResult> {
   const { version } = ctx.input;

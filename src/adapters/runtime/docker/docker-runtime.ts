@@ -173,6 +173,7 @@ export class DockerModelRuntime implements ModelRuntime {
           'paved.binding': spec.binding ? JSON.stringify(spec.binding) : '',
           'paved.allow-pickle': spec.allowPickle ? '1' : '0',
           'paved.replica': String(index),
+          'paved.keeper': spec.keeper ?? '',
         },
       }),
     );
@@ -217,7 +218,10 @@ export class DockerModelRuntime implements ModelRuntime {
         if (m !== model || !version) continue;
         const name = (c.Names[0] ?? '').replace(/^\//, '');
         const index = Number(labels['paved.replica'] ?? '0');
-        out.push(this.replica(name, { model, version, role, image: c.Image, index, host: host.url }));
+        out.push({
+          ...this.replica(name, { model, version, role, image: c.Image, index, host: host.url }),
+          keeper: labels['paved.keeper'] || null,
+        });
       }
     }
     return out;
