@@ -6,6 +6,7 @@ import {
   judgeWindow,
   minutes,
   servingContainerName,
+  servingReplicaName,
   shadowContainerName,
   type WindowStats,
 } from '../../src/domain/rollout.js';
@@ -164,5 +165,18 @@ describe('container names', () => {
     expect(shadowContainerName('arrests', 'v1.2_rc')).toBe('paved_shadow.arrests.v1.2_rc');
     expect(servingContainerName('a-b', 'c')).not.toBe(servingContainerName('a', 'b-c'));
     expect(servingContainerName('arrests', 'v1.2_rc')).toBe('paved-arrests.v1.2_rc');
+  });
+
+  it('keep replica 0 under the old name and give the others names no version can collide with', () => {
+    expect(servingReplicaName('arrests', 'v1', 0)).toBe(servingContainerName('arrests', 'v1'));
+    expect(servingReplicaName('arrests', 'v1', 2)).toBe('paved_replica2.arrests.v1');
+    // A version spelled like another's replica suffix still gets its own name.
+    const names = [
+      servingReplicaName('arrests', 'v1', 1),
+      servingReplicaName('arrests', 'v1-1', 0),
+      servingReplicaName('arrests', 'v1.1', 0),
+      shadowContainerName('arrests', 'v1'),
+    ];
+    expect(new Set(names).size).toBe(names.length);
   });
 });
