@@ -19,3 +19,10 @@ export const FAILURE = {
   /** The package is not in the store any more. */
   packageUnavailable: 'PackageUnavailable',
 } as const;
+
+/** The innermost cause's message: what an activity failure wrapped in Temporal's layers says. */
+export function rootMessage(err: unknown): string {
+  let e = err as Error | undefined;
+  while (e?.cause instanceof Error) e = e.cause;
+  return e?.message ?? String(err);
+}

@@ -22,6 +22,7 @@ import {
   type StageOutcome,
 } from '../domain/release.js';
 import type { Finding } from '../domain/schema-errors.js';
+import { rootMessage } from '../domain/errors.js';
 import {
   auditQuery,
   PavedModel,
@@ -379,10 +380,4 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     throw err;
   }
   return finish(result);
-}
-
-function rootMessage(err: unknown): string {
-  let e = err as Error | undefined;
-  while (e?.cause instanceof Error) e = e.cause;
-  return e?.message ?? String(err);
 }

@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities/index.js';
-import { FAILURE } from '../domain/errors.js';
+import { FAILURE, rootMessage } from '../domain/errors.js';
 import type { ModelRoute } from '../domain/route.js';
 import {
   emptyServing,
@@ -219,10 +219,4 @@ export async function serving(input: ServingInput): Promise<void> {
       await continueAsNew<typeof serving>({ model, state });
     }
   }
-}
-
-function rootMessage(err: unknown): string {
-  let e = err as Error | undefined;
-  while (e?.cause instanceof Error) e = e.cause;
-  return e?.message ?? String(err);
 }

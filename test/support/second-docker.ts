@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { dockerdArgs } from '../../src/adapters/stack/docker-engine.js';
 import { startDaemon, stopDaemon, waitUntil } from '../../src/adapters/stack/processes.js';
 
 const NAME = 'dockerd-2';
@@ -22,29 +23,19 @@ export async function startSecondDocker(
   const pid = startDaemon(home, {
     name: NAME,
     command: '/usr/sbin/dockerd',
-    args: [
-      '--bridge=none',
-      '--iptables=false',
-      '--ip6tables=false',
-      '--ip-forward=false',
-      '--ip-masq=false',
-      '--host',
-      `unix://${socket}`,
-      '--data-root',
-      path.join(root, 'data'),
-      '--exec-root',
+    args: dockerdArgs({
+      host: `unix://${socket}`,
+      dataRoot: path.join(root, 'data'),
       execRoot,
-      '--pidfile',
-      path.join(execRoot, 'dockerd.pid'),
-      '--cgroup-parent',
-      'paved-docker-2',
-      '--containerd-namespace',
-      'paved2',
-      '--containerd-plugins-namespace',
-      'paved2-plugins',
-      '--log-level',
-      'warn',
-    ],
+      extra: [
+        '--cgroup-parent',
+        'paved-docker-2',
+        '--containerd-namespace',
+        'paved2',
+        '--containerd-plugins-namespace',
+        'paved2-plugins',
+      ],
+    }),
   });
   const docker = new Docker({ socketPath: socket });
   await waitUntil(

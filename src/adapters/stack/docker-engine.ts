@@ -24,6 +24,37 @@ async function engineVersion(config: PavedConfig): Promise<string | null> {
  * starts Debian's dockerd itself, without a bridge or iptables rules: model
  * containers use host networking and bind to 127.0.0.1 only.
  */
+/**
+ * A daemon of paved's own: no bridge, no iptables rules (models get no network),
+ * its own data and exec roots. `extra` keeps a second daemon on the same machine
+ * apart (cgroup parent, containerd namespaces).
+ */
+export function dockerdArgs(d: {
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  extra?: string[];
+}): string[] {
+  return [
+    '--bridge=none',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--ip-forward=false',
+    '--ip-masq=false',
+    '--host',
+    d.host,
+    '--data-root',
+    d.dataRoot,
+    '--exec-root',
+    d.execRoot,
+    '--pidfile',
+    path.join(d.execRoot, 'dockerd.pid'),
+    '--log-level',
+    'warn',
+    ...(d.extra ?? []),
+  ];
+}
+
 export const dockerEngine: StackPart = {
   name: 'docker',
 
@@ -67,23 +98,7 @@ export const dockerEngine: StackPart = {
     const pid = startDaemon(config.home, {
       name: NAME,
       command: '/usr/sbin/dockerd',
-      args: [
-        '--bridge=none',
-        '--iptables=false',
-        '--ip6tables=false',
-        '--ip-forward=false',
-        '--ip-masq=false',
-        '--host',
-        host,
-        '--data-root',
-        dataRoot,
-        '--exec-root',
-        execRoot,
-        '--pidfile',
-        path.join(execRoot, 'dockerd.pid'),
-        '--log-level',
-        'warn',
-      ],
+      args: dockerdArgs({ host, dataRoot, execRoot }),
     });
     await waitUntil('dockerd', async () => (await engineVersion(config)) !== null, {
       timeoutMs: 60_000,
