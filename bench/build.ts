@@ -1,3 +1,4 @@
+import { venvRoot } from '../src/domain/config.js';
 // Build times of the containerize activity on the real stack, as a table:
 //   cold      — empty wheelhouse cache and no runtime image: download wheels, build venv, build model
 //   warm      — runtime image present, a changed package: only the model layer is built and pushed
@@ -33,7 +34,7 @@ const activities = (cacheDir: string) =>
     baseImage: baseImageRef(config),
     cacheDir,
     home: config.home,
-    python: venvBin(config.home, 'python'),
+    python: venvBin(venvRoot(config), 'python'),
   });
 
 async function build(cacheDir: string): Promise<{ seconds: number; sizeMB: number; cached: boolean }> {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PavedConfig } from '../domain/config.js';
+import { venvRoot, type PavedConfig } from '../domain/config.js';
 import { scanPickleArtifact } from '../domain/pickle-scanner.js';
 import { LocalAuditStore } from '../adapters/audit-store.js';
 import { dockerClient, replicaHosts } from '../adapters/docker-client.js';
@@ -66,7 +66,7 @@ export function createActivities(config: PavedConfig) {
       baseImage: baseImageRef(config),
       cacheDir: config.cacheDir,
       home: config.home,
-      python: venvBin(config.home, 'python'),
+      python: venvBin(venvRoot(config), 'python'),
     }),
     ...createBindActivities({
       feast: localFeast(config),

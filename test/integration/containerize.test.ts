@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +32,7 @@ const activities = createContainerizeActivities({
   baseImage: baseImageRef(config),
   cacheDir: config.cacheDir,
   home: config.home,
-  python: venvBin(config.home, 'python'),
+  python: venvBin(venvRoot(config), 'python'),
 });
 const EXAMPLE = projectPath('examples', 'arrests');
 const runtime = localModelRuntime(config);

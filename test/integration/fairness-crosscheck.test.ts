@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
@@ -14,7 +15,7 @@ import {
 // src/domain/fairness.ts claims Fairlearn's definitions; this holds it to them on
 // random data, edge cases included, using the Fairlearn of the project's Feast venv
 // (which the stack setup installs).
-const PYTHON = feastVenvBin(loadConfig().home, 'python');
+const PYTHON = feastVenvBin(venvRoot(loadConfig()), 'python');
 const SCRIPT = projectPath('scripts', 'python', 'fairness_reference.py');
 const TOLERANCE = 1e-9;
 

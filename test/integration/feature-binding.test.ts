@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +32,7 @@ import { freePort } from '../support/free-port.js';
 // cannot disturb the stack's store or another test.
 const config = loadConfig();
 const home = mkdtempSync(path.join(os.tmpdir(), 'paved-feast-'));
-const feast = new LocalFeast(feastVenvBin(config.home, 'python'), path.join(home, 'featurestore'));
+const feast = new LocalFeast(feastVenvBin(venvRoot(config), 'python'), path.join(home, 'featurestore'));
 const pipelineLog = path.join(home, 'pipeline.log');
 const EXAMPLE = projectPath('examples', 'arrests');
 const manifest = parseYaml(readFileSync(path.join(EXAMPLE, 'paved.yaml'), 'utf8')) as Manifest;
@@ -54,7 +55,7 @@ beforeAll(async () => {
   await feast.runPipeline(pipelineLog, new Date(Date.now() - 3 * DAY_MS));
   const port = await freePort();
   server = new FeatureServerClient(`http://127.0.0.1:${port}`);
-  await startFeatureServer({ home, feast, port, feastBin: feastVenvBin(config.home, 'feast') });
+  await startFeatureServer({ home, feast, port, feastBin: feastVenvBin(venvRoot(config), 'feast') });
   gateway = await startLocalGateway({ featureServerPort: port });
   runtime = new DockerModelRuntime(dockerClient(config), {
     socketRoot: path.join(gateway.dir, 'replicas'),
@@ -163,7 +164,7 @@ describe('the template serves by entity key through the binding', () => {
         baseImage: baseImageRef(config),
         cacheDir: config.cacheDir,
         home: config.home,
-        python: venvBin(config.home, 'python'),
+        python: venvBin(venvRoot(config), 'python'),
       }).containerizePackage,
       { model: 'arrests', version: 'it', template: 'python-sklearn', package: ref },
     );

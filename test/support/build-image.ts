@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createContainerizeActivities, type ContainerizeOutput } from '../../src/activities/containerize.js';
 import { packageStore } from '../../src/activities/index.js';
@@ -25,7 +26,7 @@ export async function buildModelImage(
       baseImage: baseImageRef(config),
       cacheDir: config.cacheDir,
       home: config.home,
-      python: venvBin(config.home, 'python'),
+      python: venvBin(venvRoot(config), 'python'),
     }).containerizePackage,
     { model, version, template: 'python-sklearn', package: ref },
   );

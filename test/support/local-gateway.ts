@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +39,7 @@ export async function startLocalGateway(
     bootstrapFile,
     JSON.stringify(renderBootstrap({ port, adminPort: envoyAdminPort, xdsDir, captureLog })),
   );
-  const binary = await ensureEnvoy(loadConfig().home);
+  const binary = await ensureEnvoy(venvRoot(loadConfig()));
   const envoyAdmin = new DataPlaneAdmin(`http://127.0.0.1:${envoyAdminPort}`);
   const dataPlane = () =>
     new EnvoyDataPlane({

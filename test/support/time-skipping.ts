@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/adapters/config-loader.js';
@@ -11,7 +12,7 @@ import { PavedModel, PavedOutcome, PavedStage } from '../../src/workflows/defini
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: {
-      executable: { type: 'existing-path', path: venvBin(loadConfig().home, 'temporal-test-server') },
+      executable: { type: 'existing-path', path: venvBin(venvRoot(loadConfig()), 'temporal-test-server') },
     },
   });
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;

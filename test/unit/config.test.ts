@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig, splitHostPort, type ConfigSources } from '../../src/domain/config.js';
+import {
+  ConfigError,
+  resolveConfig,
+  splitHostPort,
+  venvRoot,
+  type ConfigSources,
+} from '../../src/domain/config.js';
 
 function sources(env: Record<string, string> = {}, file?: unknown): ConfigSources {
   return {
@@ -145,5 +151,13 @@ describe('docker.hosts', () => {
     expect(() =>
       resolveConfig(sources({ PAVED_DOCKER_HOSTS: 'unix:///run/d1.sock,127.0.0.1:2375' })),
     ).toThrow(/docker\.hosts\.1.*must start with unix:\/\/\/ or tcp:\/\//);
+  });
+});
+
+describe('venvDir', () => {
+  it("is PAVED_HOME unless set, and resolves against the caller's directory", () => {
+    expect(venvRoot(resolveConfig(sources()))).toBe(resolveConfig(sources()).home);
+    expect(venvRoot(resolveConfig(sources({ PAVED_VENV_DIR: 'envs' })))).toBe('/work/envs');
+    expect(venvRoot(resolveConfig(sources({}, { venvDir: '/opt/paved-venvs' })))).toBe('/opt/paved-venvs');
   });
 });

@@ -1,3 +1,4 @@
+import { venvRoot } from '../../src/domain/config.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -111,7 +112,7 @@ async function pavedReviewsQuery(workflowId: string): Promise<boolean> {
 async function saveHistory(handle: WorkflowHandle<typeof release>, name: string) {
   if (process.env.PAVED_WRITE_HISTORIES === '1') {
     // The CLI writes the proto3 JSON that historyFromJSON reads back.
-    const json = execFileSync(venvBin(config.home, 'temporal'), [
+    const json = execFileSync(venvBin(venvRoot(config), 'temporal'), [
       'workflow',
       'show',
       '--workflow-id',

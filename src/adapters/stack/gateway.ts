@@ -39,6 +39,7 @@ async function live(url: string): Promise<boolean> {
 /** The gateway's control plane (`paved gateway`), a daemon of this PAVED_HOME. */
 export const gateway: StackPart = {
   name: 'gateway',
+  daemon: NAME,
 
   async status(config) {
     const url = gatewayAdminUrl(config);

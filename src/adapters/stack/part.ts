@@ -16,6 +16,8 @@ export interface PartStatus {
 /** One piece of the local stack. `up` is idempotent: reuse what answers, start what is missing. */
 export interface StackPart {
   readonly name: PartName;
+  /** The process `up` starts, by its pid-file name; absent for parts that are not a process. */
+  readonly daemon?: string;
   status(config: PavedConfig): Promise<PartStatus>;
   up(config: PavedConfig): Promise<PartStatus>;
   /** Stops it only if paved started it; returns what it did. */

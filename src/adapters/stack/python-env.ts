@@ -14,24 +14,24 @@ import { projectPath } from '../project.js';
 export const STACK_REQUIREMENTS = projectPath('scripts', 'python', 'requirements-stack.txt');
 export const FEAST_REQUIREMENTS = projectPath('scripts', 'python', 'requirements-feast.txt');
 
-export function venvDir(home: string): string {
-  return path.join(home, 'venv');
+export function venvDir(root: string): string {
+  return path.join(root, 'venv');
 }
 
-export function venvBin(home: string, name: string): string {
-  return path.join(venvDir(home), 'bin', name);
+export function venvBin(root: string, name: string): string {
+  return path.join(venvDir(root), 'bin', name);
 }
 
-export function feastVenvBin(home: string, name: string): string {
-  return path.join(home, 'feast-venv', 'bin', name);
+export function feastVenvBin(root: string, name: string): string {
+  return path.join(root, 'feast-venv', 'bin', name);
 }
 
-export async function ensurePythonEnv(home: string, requirements = STACK_REQUIREMENTS): Promise<void> {
-  await ensureVenv(venvDir(home), requirements);
+export async function ensurePythonEnv(root: string, requirements = STACK_REQUIREMENTS): Promise<void> {
+  await ensureVenv(venvDir(root), requirements);
 }
 
-export async function ensureFeastEnv(home: string): Promise<void> {
-  await ensureVenv(path.join(home, 'feast-venv'), FEAST_REQUIREMENTS);
+export async function ensureFeastEnv(root: string): Promise<void> {
+  await ensureVenv(path.join(root, 'feast-venv'), FEAST_REQUIREMENTS);
 }
 
 /**

@@ -23,6 +23,7 @@ async function binaryVersion(): Promise<string | null> {
 /** Debian's docker-registry (the CNCF distribution registry), storage under PAVED_HOME. */
 export const registry: StackPart = {
   name: 'registry',
+  daemon: NAME,
 
   async status(config) {
     const healthy = await new RegistryClient(config.registry.address).ping();

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import protoPackage from '@temporalio/proto';
-import { isLoopbackHost, splitHostPort, type PavedConfig } from '../../domain/config.js';
+import { isLoopbackHost, splitHostPort, venvRoot, type PavedConfig } from '../../domain/config.js';
 import { MissingPrerequisiteError } from './debian.js';
 import type { PartStatus, StackPart } from './part.js';
 import { findPortOwner, isListening, PortTakenError } from './ports.js';
@@ -66,6 +66,7 @@ async function registerSearchAttributes(config: PavedConfig, names: string[]): P
  */
 export const temporalServer: StackPart = {
   name: 'temporal',
+  daemon: NAME,
 
   async status(config) {
     const p = await probe(config);
@@ -116,7 +117,7 @@ export const temporalServer: StackPart = {
         'set PAVED_TEMPORAL_UI_PORT=<free port>',
       );
     }
-    await ensurePythonEnv(config.home);
+    await ensurePythonEnv(venvRoot(config));
     const dir = path.join(config.home, 'temporal');
     mkdirSync(dir, { recursive: true });
     const args = [
@@ -136,7 +137,11 @@ export const temporalServer: StackPart = {
       ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
     ];
     if (config.temporal.namespace !== 'default') args.push('--namespace', config.temporal.namespace);
-    const pid = startDaemon(config.home, { name: NAME, command: venvBin(config.home, 'temporal'), args });
+    const pid = startDaemon(config.home, {
+      name: NAME,
+      command: venvBin(venvRoot(config), 'temporal'),
+      args,
+    });
     await waitUntil('temporal', async () => (await probe(config, 1000)) !== null, {
       timeoutMs: 60_000,
       pid,

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { loadConfig } from '../../adapters/config-loader.js';
+import { venvRoot } from '../../domain/config.js';
 import { loadPolicy } from '../../adapters/policy-loader.js';
 import { projectPath } from '../../adapters/project.js';
 import { ensureTrainingEnv } from '../../adapters/training-env.js';
@@ -165,7 +166,7 @@ export async function scaffoldFromData(
   const { templateDir, team, policy } = checkTarget(dir, opts);
   if (!existsSync(data.file))
     throw new PavedError(`--data ${data.file}: no such file. Fix: give the path of your CSV or parquet file`);
-  const env = await ensureTrainingEnv(loadConfig().home, opts.template);
+  const env = await ensureTrainingEnv(venvRoot(loadConfig()), opts.template);
   mkdirSync(dir, { recursive: true });
   let report: DataReport;
   try {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config-loader.js';
 import type { PartStatus } from '../../adapters/stack/part.js';
+import { runInForeground } from '../../adapters/stack/foreground.js';
+import { buildPlatformImage } from '../../adapters/stack/platform-image.js';
 import { stackDown, stackStatus, stackUp } from '../../adapters/stack/stack.js';
 import { renderTable } from '../table.js';
 
@@ -51,5 +53,26 @@ export function registerStackCommands(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       for (const r of await stackDown(config)) process.stdout.write(`${r.part.padEnd(11)} ${r.result}\n`);
+    });
+
+  stack
+    .command('run <part>')
+    .description(
+      'run one part in the foreground, its log on stdout, until SIGTERM (what each docker-compose service runs)',
+    )
+    .action(async (name: string) => {
+      process.exitCode = await runInForeground(loadConfig(), name);
+    });
+
+  stack
+    .command('image')
+    .description('build the platform image docker-compose.yml runs, from the base image, network off')
+    .action(async () => {
+      const config = loadConfig();
+      const started = Date.now();
+      const image = await buildPlatformImage(config, (line) => process.stderr.write(`  ${line}\n`));
+      process.stdout.write(
+        `${image.ref} (${image.id.slice(0, 19)}) built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
     });
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { loadConfig } from '../../adapters/config-loader.js';
+import { venvRoot } from '../../domain/config.js';
 import { ensureTrainingEnv } from '../../adapters/training-env.js';
 import { PavedError } from '../../domain/errors.js';
 
@@ -16,7 +17,7 @@ export async function trainPackage(dir: string, data?: string): Promise<number> 
     throw new PavedError(`${dir} has no train.py. Fix: write one that saves the artifact paved.yaml names`);
   const manifest = (parse(readFileSync(manifestFile, 'utf8')) ?? {}) as { template?: unknown };
   const template = typeof manifest.template === 'string' ? manifest.template : 'python-sklearn';
-  const env = await ensureTrainingEnv(loadConfig().home, template);
+  const env = await ensureTrainingEnv(venvRoot(loadConfig()), template);
   process.stderr.write(
     `paved: training with ${template}'s Python ${env.pythonVersion} and pins (${env.dir})\n`,
   );
