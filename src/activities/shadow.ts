@@ -255,6 +255,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             binding,
             allowPickle,
             limits: { ...policy.modelLimits, ...(cpuset ? { cpuset } : {}) },
+            measuredFor: input.version,
           },
           90_000,
         );

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import type { PavedConfig } from '../domain/config.js';
 import { MODEL_NAME } from '../domain/manifest.js';
+import { VERSION_PATTERN } from '../domain/release.js';
 import { renderHtml, renderMarkdown, type ReleaseReport } from '../report/release-report.js';
 
 /**
@@ -14,7 +15,7 @@ export class ReportStore {
 
   dir(model: string, version: string): string {
     // Names come from workflow input: keep them from walking out of the root.
-    if (!MODEL_NAME.test(model) || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(version))
+    if (!MODEL_NAME.test(model) || !VERSION_PATTERN.test(version))
       throw new Error(`not a release name: ${model}/${version}`);
     return path.join(this.root, model, version);
   }

@@ -7,7 +7,7 @@ import { packDirectory } from '../adapters/package-store.js';
 import type { PavedConfig } from '../domain/config.js';
 import { PavedError } from '../domain/errors.js';
 import { MODEL_NAME } from '../domain/manifest.js';
-import { workflowIdFor, type ReleaseInput } from '../domain/release.js';
+import { VERSION_PATTERN, VERSION_RULE, workflowIdFor, type ReleaseInput } from '../domain/release.js';
 import { PavedModel, PavedStage } from '../workflows/definitions.js';
 import type { release } from '../workflows/release.js';
 
@@ -58,10 +58,8 @@ export async function startRelease(
   const tarball = await packDirectory(dir);
   const ref = await packageStore(config).put(tarball);
   const version = opts.version ?? ref.digest.slice('sha256:'.length, 'sha256:'.length + 12);
-  if (!/^[A-Za-z0-9._-]+$/.test(version)) {
-    throw new PavedError(
-      `--version "${version}": use letters, digits, dots, dashes or underscores. Fix: e.g. --version 1.4.0`,
-    );
+  if (!VERSION_PATTERN.test(version)) {
+    throw new PavedError(`--version "${version}": use ${VERSION_RULE}. Fix: e.g. --version 1.4.0`);
   }
   const workflowId = workflowIdFor(name, version);
   const input: ReleaseInput = { model: name, version, package: ref, requestedBy: opts.requestedBy };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { MODEL_NAME } from './release.js';
 import { findingsFromZod, type Finding } from './schema-errors.js';
 
 /**
@@ -13,8 +14,7 @@ const relativePath = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the package');
 
-/** A model name: also the first part of its release id and its image repository. */
-export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export { MODEL_NAME };
 
 export const REQUIREMENT = /^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$/;
 

@@ -62,14 +62,36 @@ export function outcome(status: ReleaseStatus, stage: StageName | 'done', reason
   return { status, exitCode: EXIT[status], reason, stage };
 }
 
+/** A model name: also the first part of its release id and its image repository. */
+export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * A release version, the one rule for every place a version names something: the
+ * workflow id, the report directory, container names, Envoy clusters and stats.
+ * Bounded, so no name built from it is ever cut short into another's.
+ */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const VERSION_RULE =
+  'letters, digits, dots, dashes or underscores, starting with a letter or digit, at most 64 characters';
+
+/** Why model/version cannot name a release, or null when it can. */
+export function releaseNameProblem(model: string, version: string): string | null {
+  if (!MODEL_NAME.test(model))
+    return `model "${model}" is not a model name: lowercase letters, digits and dashes, starting with a letter, at most 63 characters`;
+  if (!VERSION_PATTERN.test(version))
+    return `version "${version}" is not a release version: use ${VERSION_RULE}`;
+  return null;
+}
+
 export function workflowIdFor(model: string, version: string): string {
   return `release/${model}/${version}`;
 }
 
 /** "arrests/3f2a…" → { model, version }; the CLI's way of naming a release. */
 export function parseReleaseRef(ref: string): { model: string; version: string } | undefined {
-  const m = /^([a-z][a-z0-9-]*)\/([A-Za-z0-9._-]+)$/.exec(ref);
-  return m ? { model: m[1]!, version: m[2]! } : undefined;
+  const slash = ref.indexOf('/');
+  const [model, version] = [ref.slice(0, slash), ref.slice(slash + 1)];
+  return slash > 0 && releaseNameProblem(model, version) === null ? { model, version } : undefined;
 }
 
 export type ReviewDecision = 'approve' | 'reject';

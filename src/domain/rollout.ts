@@ -163,7 +163,7 @@ export function judgedWindowMs(heldMs: number, bakeMs: number): number {
  * "a-b" version "c" and model "a" version "b-c" get different containers.
  */
 export function servingContainerName(model: string, version: string): string {
-  return `paved-${model}.${version}`.slice(0, 120);
+  return `paved-${model}.${version}`;
 }
 
 /**
@@ -172,16 +172,17 @@ export function servingContainerName(model: string, version: string): string {
  * version can make one name collide with another).
  */
 export function servingReplicaName(model: string, version: string, index: number): string {
-  return index === 0
-    ? servingContainerName(model, version)
-    : `paved_replica${index}.${model}.${version}`.slice(0, 120);
+  return index === 0 ? servingContainerName(model, version) : `paved_replica${index}.${model}.${version}`;
 }
 
 /**
  * The shadow stage's container for one version. Its own prefix keeps it apart from
  * serving names, and the dot (never in a model name) ends the model, so model
- * "a-b" version "c" and model "a" version "b-c" get different names.
+ * "a-b" version "c" and model "a" version "b-c" get different names. A twin of the
+ * stable started for one candidate's measurement is named after that candidate too:
+ * two shadows of one model at once each measure, and remove, their own twin.
  */
-export function shadowContainerName(model: string, version: string): string {
-  return `paved_shadow.${model}.${version}`.slice(0, 120);
+export function shadowContainerName(model: string, version: string, measuredFor?: string): string {
+  const base = `paved_shadow.${model}.${version}`;
+  return measuredFor === undefined || measuredFor === version ? base : `${base}.for.${measuredFor}`;
 }

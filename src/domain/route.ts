@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_NAME, VERSION_PATTERN, VERSION_RULE } from './release.js';
 
 /**
  * A model's route, in no data plane's terms: the stable version, an optional canary
@@ -16,10 +17,11 @@ export const EndpointSchema = z
   );
 export type Endpoint = z.infer<typeof EndpointSchema>;
 
-export const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+export { VERSION_PATTERN };
+export const MODEL_NAME_PATTERN = MODEL_NAME;
 
 export const BackendSchema = z.strictObject({
-  version: z.string().regex(VERSION_PATTERN, 'must be a release version (letters, digits, . _ -)'),
+  version: z.string().regex(VERSION_PATTERN, `must be a release version (${VERSION_RULE})`),
   endpoints: z.array(EndpointSchema).min(1, 'must list at least one endpoint'),
 });
 export type Backend = z.infer<typeof BackendSchema>;
@@ -53,8 +55,6 @@ export const ModelRouteSchema = z
     path: ['canary', 'weight'],
   });
 export type ModelRoute = z.infer<typeof ModelRouteSchema>;
-
-export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
 /**
  * A sealed model container's one door out: a socket in its own directory that

@@ -13,6 +13,7 @@ import type { ReleaseActivities } from '../activities/index.js';
 import type { AuditEntry } from '../domain/audit.js';
 import {
   outcome,
+  releaseNameProblem,
   reviewRefusal,
   type PendingReview,
   type ReleaseInput,
@@ -258,6 +259,10 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
     // validate
     enter('validate');
+    // A client other than the CLI may start one under any id: every store and container
+    // name is built from these, so they follow the one rule before anything runs.
+    const misnamed = releaseNameProblem(input.model, input.version);
+    if (misnamed) return outcome('stopped', 'validate', misnamed);
     const validated = await runValidate({ input });
     stageDone(validated);
     if (validated.verdict.kind === 'fail') return outcome('stopped', 'validate', validated.verdict.reason);

@@ -25,6 +25,8 @@ export interface ReplicaSpec {
   index?: number;
   /** Who keeps this replica alive (a model's serving workflow): only it removes the replica as a stray. */
   keeper?: string;
+  /** A shadow twin of the stable: the candidate version whose measurement it serves. */
+  measuredFor?: string;
 }
 
 export interface Replica {

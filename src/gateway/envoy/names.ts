@@ -9,8 +9,12 @@ export function clusterName(model: string, version: string): string {
   return `paved|${model}|${version}`;
 }
 
+/**
+ * A dot separates Envoy's stat name elements, so the version's dots are spelled
+ * `_d` and its underscores `__`: versions 1.0 and 1_0 keep stats of their own.
+ */
 export function statName(model: string, version: string): string {
-  return `paved_${model}_${version}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `paved_${model}_${version.replace(/_/g, '__').replace(/\./g, '_d')}`;
 }
 
 /** The direct cluster behind a version's fault hop. */

@@ -10,10 +10,16 @@ import type { FeatureProxy } from '../../router/feature-proxy.js';
 import type { ModelRuntime, Replica, ReplicaRole, ReplicaSpec } from '../model-runtime.js';
 import { FEATURE_SOCKET, MODEL_UID, sealedCreateOptions } from './hardened.js';
 
-export function replicaName(model: string, version: string, role: ReplicaRole, index = 0): string {
+export function replicaName(
+  model: string,
+  version: string,
+  role: ReplicaRole,
+  index = 0,
+  measuredFor?: string,
+): string {
   if (role === 'serving') return servingReplicaName(model, version, index);
-  if (role === 'shadow') return shadowContainerName(model, version);
-  return `paved-try-${model}.${version}`.slice(0, 120);
+  if (role === 'shadow') return shadowContainerName(model, version, measuredFor);
+  return `paved-try-${model}.${version}`;
 }
 
 /** A short, fixed directory per replica: a unix socket path has at most 107 bytes. */
@@ -125,7 +131,7 @@ export class DockerModelRuntime implements ModelRuntime {
 
   async start(spec: ReplicaSpec, readyTimeoutMs = 90_000): Promise<Replica> {
     const index = spec.index ?? 0;
-    const name = replicaName(spec.model, spec.version, spec.role, index);
+    const name = replicaName(spec.model, spec.version, spec.role, index, spec.measuredFor);
     const host = this.hostFor(index);
     const replica = this.replica(name, { ...spec, index, host: host.url });
     const found = await this.locate(name);
