@@ -17,6 +17,7 @@ import { createBindActivities, type BindActivities } from './bind.js';
 import { createRolloutActivities, type RolloutActivities } from './rollout.js';
 import { createServingActivities, type ServingActivities } from './serving.js';
 import { connectClient } from '../adapters/temporal-connection.js';
+import { workflowRunning } from '../adapters/workflow-status.js';
 import type { Client } from '@temporalio/client';
 import { PavedGatewayRouter } from '../adapters/router/paved-gateway/client.js';
 import { localModelRuntime } from '../adapters/runtime/local.js';
@@ -80,6 +81,7 @@ export function createActivities(config: PavedConfig) {
       packages: store,
       reports: reportStore(config),
       policy: () => loadPolicy(),
+      releaseRunning: async (id) => workflowRunning(await (temporal ??= connectClient(config)), id),
     }),
     ...createBiasActivities({
       server: new FeatureServerClient(featureServerUrl(config)),

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { workflowRunning } from '../adapters/workflow-status.js';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
 import type { Policy } from '../domain/policy.js';
@@ -106,13 +107,7 @@ export function createServingActivities(deps: {
     },
 
     async releaseRunning({ workflowId }) {
-      try {
-        const d = await (await deps.client()).workflow.getHandle(workflowId).describe();
-        return d.status.name === 'RUNNING';
-      } catch (err) {
-        if ((err as Error).name === 'WorkflowNotFoundError') return false;
-        throw err;
-      }
+      return workflowRunning(await deps.client(), workflowId);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { TrafficRouter } from '../adapters/router/traffic-router.js';
 import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
@@ -31,6 +32,7 @@ import {
 } from '../domain/traffic.js';
 import type { ShadowSection } from '../report/release-report.js';
 import { withHeartbeat } from './heartbeat.js';
+import { shadowKeeper, sweepStrayShadows } from './shadow-sweep.js';
 import { rowAttributes } from '../domain/sensitive-attributes.js';
 import { readPolicy } from './policy.js';
 import { sizeReplicas, type Sizing } from '../domain/sizing.js';
@@ -70,6 +72,8 @@ export interface ShadowDeps {
   packages: PackageStore;
   reports: ReportStore;
   policy: () => Policy;
+  /** Whether a release workflow runs: a shadow container of one that does not is a stray. */
+  releaseRunning: (workflowId: string) => Promise<boolean>;
 }
 
 interface Traffic {
@@ -237,6 +241,8 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
       // cores would be measured as this model's latency.
       const slot = await withHeartbeat('waiting for a measurement slot', takeMeasurementSlot());
       const cpus = slot.cpus;
+      const { taskQueue } = Context.current().info;
+      await sweepStrayShadows({ ...deps, model: input.model, taskQueue });
       const twin = await stableTwin(deps, input.model);
       const started: string[] = [];
       const start = async (
@@ -256,6 +262,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             allowPickle,
             limits: { ...policy.modelLimits, ...(cpuset ? { cpuset } : {}) },
             measuredFor: input.version,
+            keeper: shadowKeeper(input.model, input.version, taskQueue),
           },
           90_000,
         );

@@ -15,7 +15,7 @@ export async function buildModelImage(
   dir: string,
   model: string,
   version: string,
-): Promise<{ image: string; packageDigest: string }> {
+): Promise<{ image: string; packageDigest: string; cached: boolean }> {
   const config = loadConfig();
   const ref = await packageStore(config).put(await packDirectory(dir));
   const built: StageOutcome<ContainerizeOutput> = await new MockActivityEnvironment().run(
@@ -30,5 +30,5 @@ export async function buildModelImage(
     }).containerizePackage,
     { model, version, template: 'python-sklearn', package: ref },
   );
-  return { image: built.output.image, packageDigest: ref.digest };
+  return { image: built.output.image, packageDigest: ref.digest, cached: built.output.cached };
 }

@@ -36,6 +36,7 @@ describe('a sealed model container', () => {
       Memory: 512 * 1024 * 1024,
       NanoCpus: 5e8,
       PidsLimit: 64,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
     });
     expect(o.HostConfig).not.toHaveProperty('PortBindings');
     expect(o.User).toBe('1000:1000');

@@ -53,6 +53,8 @@ export function sealedCreateOptions(spec: SealedContainerSpec): Docker.Container
       ...(spec.cpuset ? { CpusetCpus: spec.cpuset } : {}),
       PidsLimit: spec.pids,
       RestartPolicy: { Name: 'no' },
+      // Its stdout is untrusted too: a model that prints in a loop must not fill the host's disk.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
     },
   };
 }
