@@ -99,7 +99,13 @@ export function createContainerizeActivities(deps: ContainerizeDeps): Containeri
       }
       const wheelhouse = await withHeartbeat(
         'wheelhouse',
-        ensureWheelhouse(t, deps.cacheDir, deps.python, logPath(deps.home, 'wheelhouse')),
+        ensureWheelhouse(
+          t,
+          deps.cacheDir,
+          deps.python,
+          logPath(deps.home, 'wheelhouse'),
+          ctx.cancellationSignal,
+        ),
       );
       await withHeartbeat(
         'runtime image',

@@ -306,7 +306,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
               warmupMs,
               timeoutMs: durationMs(p.timeout),
             },
-            { cpus: cpus.generator },
+            { cpus: cpus.generator, signal: Context.current().cancellationSignal },
           ),
         );
         // The warm-up is in the stats too; its share of CPU is small next to the window's.

@@ -63,6 +63,7 @@ export async function ensureWheelhouse(
   cacheDir: string,
   pip: string,
   logFile: string,
+  signal?: AbortSignal,
 ): Promise<string> {
   const reqs = [...t.spec.requirements, ...t.spec.optional_requirements];
   const constraints = t.spec.constraints ? projectPath(t.spec.constraints) : undefined;
@@ -85,6 +86,7 @@ export async function ensureWheelhouse(
     ],
     logFile,
     `${reqs.join('\n')}\n`,
+    signal,
   );
 }
 
@@ -99,6 +101,7 @@ export async function downloadWheels(
   pipArgs: string[],
   logFile: string,
   requirementsText: string,
+  signal?: AbortSignal,
 ): Promise<string> {
   if (existsSync(path.join(dir, '.complete'))) return dir;
   mkdirSync(path.dirname(dir), { recursive: true });
@@ -117,7 +120,11 @@ export async function downloadWheels(
       ...pipArgs,
     ],
     logFile,
-  );
+    { signal },
+  ).catch((err: unknown) => {
+    rmSync(partial, { recursive: true, force: true });
+    throw err;
+  });
   writeFileSync(path.join(partial, 'requirements.txt'), requirementsText);
   writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
   if (existsSync(path.join(dir, '.complete'))) {

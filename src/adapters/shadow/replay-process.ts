@@ -46,7 +46,13 @@ export function cpuPlan(
  */
 export async function replayInProcess(
   spec: ReplaySpec,
-  opts: { cpus: string | null; sampleFile?: string; onStderr?: (line: string) => void },
+  opts: {
+    cpus: string | null;
+    sampleFile?: string;
+    onStderr?: (line: string) => void;
+    /** A cancelled shadow stage kills its generator rather than leave it sending. */
+    signal?: AbortSignal;
+  },
 ): Promise<ReplayResult & { pinned: string | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-replay-'));
   try {
@@ -84,6 +90,8 @@ export async function replayInProcess(
       const child = spawn(cmd, argv, {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, PAVED_LOG_LEVEL: 'warn' },
+        signal: opts.signal,
+        killSignal: 'SIGKILL',
       });
       child.stderr.setEncoding('utf8').on('data', (d: string) => {
         stderr.push(d);

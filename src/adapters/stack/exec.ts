@@ -58,13 +58,19 @@ export async function runLogged(
   cmd: string,
   args: string[],
   logFile: string,
-  opts: { env?: NodeJS.ProcessEnv } = {},
+  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<void> {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', fd, fd] });
+      // Aborted (a cancelled activity), the command is killed, not left running.
+      const child = spawn(cmd, args, {
+        env: opts.env ?? process.env,
+        stdio: ['ignore', fd, fd],
+        signal: opts.signal,
+        killSignal: 'SIGKILL',
+      });
       child.once('error', reject);
       child.once('exit', (code, signal) => {
         if (code === 0) return resolve();
