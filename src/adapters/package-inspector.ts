@@ -73,33 +73,60 @@ export async function inspectPackage(
 ): Promise<PackageInspection> {
   const stopAfterBytes = limits.maxUnpackedMB * 1024 * 1024 + 1;
   const stopAfterEntries = limits.maxFiles * 2 + 100;
-  const first = await listTarball(file, {
-    read: ['paved.yaml', 'model.py'],
-    maxFileBytes: 1 << 20,
-    stopAfterBytes,
-    stopAfterEntries,
-  });
-  const manifestText = first.files.get('paved.yaml')?.toString('utf8');
-  const modelPy = first.files.get('model.py')?.toString('utf8');
-  let artifactBytes: Uint8Array | undefined;
-  const artifact = manifestText ? artifactNameOf(manifestText) : undefined;
-  if (artifact && artifactFormat(artifact) === 'pickle' && first.truncatedAt === undefined) {
-    const second = await listTarball(file, {
-      read: [artifact],
-      maxFileBytes: limits.maxArtifactMB * 1024 * 1024,
+  let first: Awaited<ReturnType<typeof listTarball>>;
+  try {
+    first = await listTarball(file, {
+      read: ['paved.yaml', 'model.py'],
+      maxFileBytes: 1 << 20,
       stopAfterBytes,
       stopAfterEntries,
     });
-    artifactBytes = second.files.get(artifact);
+  } catch (err) {
+    // Bytes that are not an archive are the package's fault, not a reason to retry.
+    const unreadable = (err as Error).message.split('\n')[0] ?? 'unreadable';
+    return { entries: [], manifestText: undefined, modelPy: undefined, artifactBytes: undefined, unreadable };
   }
-  return { entries: first.entries, manifestText, modelPy, artifactBytes };
+  const manifestText = first.files.get('paved.yaml')?.toString('utf8');
+  const modelPy = first.files.get('model.py')?.toString('utf8');
+  let artifactBytes: Uint8Array | undefined;
+  let sampleText: string | undefined;
+  const named = manifestText ? namedFiles(manifestText) : {};
+  const pickle = named.artifact && artifactFormat(named.artifact) === 'pickle' ? named.artifact : undefined;
+  if ((pickle || named.sample) && first.truncatedAt === undefined) {
+    // Limits first: the walk stops at the package's budget, and each file is read only
+    // up to its own (a pickle to the artifact limit, a sample to the unpacked limit).
+    if (pickle) {
+      const second = await listTarball(file, {
+        read: [pickle],
+        maxFileBytes: limits.maxArtifactMB * 1024 * 1024,
+        stopAfterBytes,
+        stopAfterEntries,
+      });
+      artifactBytes = second.files.get(pickle);
+    }
+    if (named.sample) {
+      const third = await listTarball(file, {
+        read: [named.sample],
+        maxFileBytes: limits.maxUnpackedMB * 1024 * 1024,
+        stopAfterBytes,
+        stopAfterEntries,
+      });
+      sampleText = third.files.get(named.sample)?.toString('utf8');
+    }
+  }
+  return { entries: first.entries, manifestText, modelPy, artifactBytes, sampleText };
 }
 
-function artifactNameOf(manifestText: string): string | undefined {
+/** The files paved.yaml names, by their path inside the package; unreadable YAML names none. */
+function namedFiles(manifestText: string): { artifact?: string; sample?: string } {
   try {
-    const doc = parseYaml(manifestText) as { artifact?: unknown } | null;
-    return typeof doc?.artifact === 'string' ? normalizeEntryPath(doc.artifact) : undefined;
+    const doc = parseYaml(manifestText) as { artifact?: unknown; shadow?: { sample?: unknown } } | null;
+    const sample = doc?.shadow?.sample;
+    return {
+      ...(typeof doc?.artifact === 'string' ? { artifact: normalizeEntryPath(doc.artifact) } : {}),
+      ...(typeof sample === 'string' ? { sample: normalizeEntryPath(sample) } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }

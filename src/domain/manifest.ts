@@ -50,7 +50,10 @@ export const ManifestSchema = z
     inputs: z
       .array(
         z.strictObject({
-          name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'),
+          name: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier')
+            .max(64, 'must be at most 64 characters'),
           dtype: z.enum(DTYPES),
         }),
       )
@@ -99,6 +102,18 @@ export const ManifestSchema = z
         path: ['fairness', 'service'],
         message: `is required to look up ${elsewhere.join(', ')} for the bias gate (not a model input, and no shadow.sample to carry it)`,
       });
+    const pinned = new Map<string, number>();
+    m.requirements.forEach((req, k) => {
+      const name = (REQUIREMENT.exec(req)?.[1] ?? req).toLowerCase().replace(/[-_.]+/g, '-');
+      const earlier = pinned.get(name);
+      if (earlier !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requirements', k],
+          message: `pins ${name} again (also requirements[${earlier}]); one environment has one version`,
+        });
+      else pinned.set(name, k);
+    });
     m.features?.request.forEach((name, k) => {
       if (!inputs.has(name))
         ctx.addIssue({

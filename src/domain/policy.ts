@@ -174,7 +174,19 @@ export interface PolicyDecision {
 export function decidePath(manifest: Manifest, policy: Policy): PolicyDecision {
   const refusals: Finding[] = [];
   const reviewReasons: Finding[] = [];
-  const team = policy.teams[manifest.team];
+  // An own key only: "constructor" or "__proto__" is not a team.
+  for (const key of ['p50_ms', 'p99_ms', 'error_rate', 'cost_per_million_usd'] as const) {
+    const mine = manifest.budgets?.[key];
+    const ceiling = policy.budgets[key];
+    if (mine !== undefined && ceiling !== undefined && mine > ceiling)
+      refusals.push({
+        code: 'budget-looser-than-policy',
+        field: `budgets.${key}`,
+        message: `${mine} is looser than the platform's ${ceiling}; a package's budgets may only be tighter`,
+        fix: `use ${ceiling} or less, or leave budgets.${key} out to take the platform's`,
+      });
+  }
+  const team = Object.hasOwn(policy.teams, manifest.team) ? policy.teams[manifest.team] : undefined;
   if (!team) {
     refusals.push({
       code: 'unknown-team',

@@ -148,3 +148,72 @@ export function replayRate(
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
+
+/** At most this many bad lines are named one by one; the rest are counted. */
+const NAMED_PROBLEMS = 3;
+
+function shapeProblem(line: TrafficLine): string | null {
+  const inputs = line.request.inputs as Array<{ name: string; data: unknown[]; shape?: unknown }>;
+  let batch: number | null = null;
+  for (const input of inputs) {
+    const shape = input.shape;
+    if (shape !== undefined) {
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || (d as number) < 0))
+        return `input ${input.name}: shape must be a list of whole numbers`;
+      const size = (shape as number[]).reduce((a, b) => a * b, 1);
+      if (size !== input.data.length)
+        return `input ${input.name}: shape ${JSON.stringify(shape)} holds ${size} values but data has ${input.data.length}`;
+    }
+    const rows = Array.isArray(shape) && shape.length > 0 ? (shape[0] as number) : input.data.length;
+    if (batch !== null && rows !== batch)
+      return `input ${input.name}: ${rows} rows where the other inputs have ${batch}`;
+    batch = rows;
+  }
+  return null;
+}
+
+/**
+ * A package's own sample is written by its author, not cut off by a live capture:
+ * every line must be a replayable request whose inputs agree on their shapes. The
+ * validate stage refuses one that is not, naming the lines, before anything is built.
+ */
+export function samplePackageProblems(
+  text: string,
+  source: string,
+  attributes: readonly string[] = [],
+): string[] {
+  const problems: string[] = [];
+  let requests = 0;
+  text.split('\n').forEach((raw, k) => {
+    const line = raw.trim();
+    if (line === '') return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      problems.push(`line ${k + 1} is not JSON`);
+      return;
+    }
+    if (TrafficHeaderSchema.safeParse(doc).success) return;
+    const parsed = TrafficLineSchema.safeParse(doc);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      problems.push(`line ${k + 1}: ${issue.path.join('.') || 'the line'} ${issue.message}`);
+      return;
+    }
+    requests++;
+    const shape = shapeProblem(parsed.data);
+    if (shape) problems.push(`line ${k + 1}: ${shape}`);
+    const missing = attributes.filter((a) => parsed.data.attributes?.[a] === undefined);
+    if (missing.length > 0)
+      problems.push(
+        `line ${k + 1}: attributes.${missing.join(', attributes.')} missing (fairness.sensitive reads it here)`,
+      );
+  });
+  if (requests === 0 && problems.length === 0) return [`${source} holds no request`];
+  if (problems.length <= NAMED_PROBLEMS) return problems.map((p) => `${source} ${p}`);
+  return [
+    ...problems.slice(0, NAMED_PROBLEMS).map((p) => `${source} ${p}`),
+    `${source}: ${problems.length - NAMED_PROBLEMS} more bad line(s)`,
+  ];
+}

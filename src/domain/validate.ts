@@ -4,12 +4,14 @@ import {
   checkArtifact,
   checkEntries,
   checkHooks,
+  normalizeEntryPath,
   type ArtifactFormat,
   type PackageEntry,
 } from './package-checks.js';
 import { decidePath, type PackagePath, type Policy } from './policy.js';
 import type { StageOutcome } from './release.js';
 import type { Finding } from './schema-errors.js';
+import { samplePackageProblems } from './traffic.js';
 
 /** What the inspector read from a package, without unpacking or running anything. */
 export interface PackageInspection {
@@ -18,6 +20,10 @@ export interface PackageInspection {
   modelPy: string | undefined;
   /** The artifact's bytes when it is a pickle, for the opcode scan. */
   artifactBytes: Uint8Array | undefined;
+  /** The manifest's shadow.sample, when the package holds it. */
+  sampleText?: string;
+  /** Why the archive could not be read at all (not gzip, not tar, cut short). */
+  unreadable?: string;
 }
 
 /** Decides whether a pickle may be loaded, from its opcodes alone. */
@@ -68,7 +74,11 @@ function readManifest(text: string | undefined): { manifest: Manifest } | { find
     };
   }
   const parsed = parseManifest(data);
-  return parsed.ok ? { manifest: parsed.manifest } : { findings: parsed.findings };
+  if (parsed.ok) return { manifest: parsed.manifest };
+  // A problem with the document as a whole is a problem with the file.
+  return {
+    findings: parsed.findings.map((f) => (f.field === '(document)' ? { ...f, field: 'paved.yaml' } : f)),
+  };
 }
 
 /**
@@ -80,10 +90,19 @@ export function assessPackage(
   policy: Policy,
   opts: { expectedModel?: string; scanPickle: PickleScanner },
 ): Assessment {
+  const none = { manifest: null, path: null, artifactFormat: null, reviewers: [], reviewDeadline: null };
+  if (inspection.unreadable !== undefined) {
+    const refusal: Finding = {
+      code: 'unreadable-package',
+      field: 'package',
+      message: `is not a gzip-compressed tar archive paved can read (${inspection.unreadable})`,
+      fix: 'release the model directory with `paved release DIR`, which packs it',
+    };
+    return { ...none, refusals: [refusal], reviewReasons: [] };
+  }
   const refusals: Finding[] = checkEntries(inspection.entries, policy.packages);
   const reviewReasons: Finding[] = [];
   const read = readManifest(inspection.manifestText);
-  const none = { manifest: null, path: null, artifactFormat: null, reviewers: [], reviewDeadline: null };
   if ('findings' in read) return { ...none, refusals: [...read.findings, ...refusals], reviewReasons };
   const m = read.manifest;
   const decision = decidePath(m, policy);
@@ -114,6 +133,32 @@ export function assessPackage(
     }
   }
   if (inspection.modelPy !== undefined) refusals.push(...checkHooks(inspection.modelPy));
+  const sample = m.shadow?.sample;
+  if (
+    sample &&
+    !inspection.entries.some(
+      (e) => e.type === 'File' && normalizeEntryPath(e.path) === normalizeEntryPath(sample),
+    )
+  )
+    refusals.push({
+      code: 'missing-sample',
+      field: 'shadow.sample',
+      message: `${sample} is not a file in the package`,
+      fix: 'add the traffic sample to the package, or correct shadow.sample',
+    });
+  if (sample && inspection.sampleText !== undefined) {
+    // Sensitive attributes the model does not read and no feature service looks up
+    // come from the sample's lines: each line must carry them.
+    const inputs = new Set(m.inputs.map((i) => i.name));
+    const carried = m.fairness.service ? [] : m.fairness.sensitive.filter((a) => !inputs.has(a));
+    for (const message of samplePackageProblems(inspection.sampleText, sample, carried))
+      refusals.push({
+        code: 'traffic-sample',
+        field: 'shadow.sample',
+        message,
+        fix: 'write one request per line as {"t": ms, "key": ..., "request": {"inputs": [...]}} with each input\'s data matching its shape (docs/traffic-format.md); `paved init --data` writes one from a CSV',
+      });
+  }
   return {
     manifest: m,
     path: reviewReasons.length > 0 ? 'off-path' : 'golden',
