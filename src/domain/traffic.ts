@@ -43,6 +43,38 @@ export class TrafficFormatError extends Error {
   override readonly name = 'TrafficFormatError';
 }
 
+type ReadLine =
+  | { n: number; kind: 'header'; header: z.infer<typeof TrafficHeaderSchema> }
+  | { n: number; kind: 'request'; line: TrafficLine }
+  | { n: number; kind: 'bad'; problem: string };
+
+/** Each non-blank line of a sample, read as a header, a request or a problem (1-based line numbers). */
+function* readLines(text: string): Generator<ReadLine> {
+  const raws = text.split('\n');
+  for (let k = 0; k < raws.length; k++) {
+    const line = raws[k]!.trim();
+    if (line === '') continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      yield { n: k + 1, kind: 'bad', problem: 'not JSON' };
+      continue;
+    }
+    const head = TrafficHeaderSchema.safeParse(doc);
+    if (head.success) {
+      yield { n: k + 1, kind: 'header', header: head.data };
+      continue;
+    }
+    const parsed = TrafficLineSchema.safeParse(doc);
+    if (parsed.success) yield { n: k + 1, kind: 'request', line: parsed.data };
+    else {
+      const issue = parsed.error.issues[0]!;
+      yield { n: k + 1, kind: 'bad', problem: `${issue.path.join('.') || '(line)'} ${issue.message}` };
+    }
+  }
+}
+
 /**
  * Parses a sample. A capture being written may end in a torn line and a long one
  * may hold a stray bad line: those are skipped and counted, but a file with no
@@ -53,31 +85,14 @@ export function parseTraffic(text: string, source: string): TrafficSample {
   let skipped = 0;
   let firstProblem: string | null = null;
   let header: TrafficSample['header'] = null;
-  text.split('\n').forEach((raw, k) => {
-    const line = raw.trim();
-    if (line === '') return;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(line);
-    } catch {
+  for (const read of readLines(text)) {
+    if (read.kind === 'header') header = read.header;
+    else if (read.kind === 'request') lines.push(read.line);
+    else {
       skipped++;
-      firstProblem ??= `line ${k + 1}: not JSON`;
-      return;
+      firstProblem ??= `line ${read.n}: ${read.problem}`;
     }
-    const head = TrafficHeaderSchema.safeParse(doc);
-    if (head.success) {
-      header = head.data;
-      return;
-    }
-    const parsed = TrafficLineSchema.safeParse(doc);
-    if (parsed.success) {
-      lines.push(parsed.data);
-      return;
-    }
-    skipped++;
-    const issue = parsed.error.issues[0]!;
-    firstProblem ??= `line ${k + 1}: ${issue.path.join('.') || '(line)'} ${issue.message}`;
-  });
+  }
   if (lines.length === 0) {
     throw new TrafficFormatError(
       `${source} holds no replayable request${firstProblem ? ` (${firstProblem})` : ''}; ` +
@@ -184,32 +199,21 @@ export function samplePackageProblems(
 ): string[] {
   const problems: string[] = [];
   let requests = 0;
-  text.split('\n').forEach((raw, k) => {
-    const line = raw.trim();
-    if (line === '') return;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(line);
-    } catch {
-      problems.push(`line ${k + 1} is not JSON`);
-      return;
-    }
-    if (TrafficHeaderSchema.safeParse(doc).success) return;
-    const parsed = TrafficLineSchema.safeParse(doc);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      problems.push(`line ${k + 1}: ${issue.path.join('.') || 'the line'} ${issue.message}`);
-      return;
+  for (const read of readLines(text)) {
+    if (read.kind === 'header') continue;
+    if (read.kind === 'bad') {
+      problems.push(`line ${read.n}: ${read.problem}`);
+      continue;
     }
     requests++;
-    const shape = shapeProblem(parsed.data);
-    if (shape) problems.push(`line ${k + 1}: ${shape}`);
-    const missing = attributes.filter((a) => parsed.data.attributes?.[a] === undefined);
+    const shape = shapeProblem(read.line);
+    if (shape) problems.push(`line ${read.n}: ${shape}`);
+    const missing = attributes.filter((a) => read.line.attributes?.[a] === undefined);
     if (missing.length > 0)
       problems.push(
-        `line ${k + 1}: attributes.${missing.join(', attributes.')} missing (fairness.sensitive reads it here)`,
+        `line ${read.n}: attributes.${missing.join(', attributes.')} missing (fairness.sensitive reads it here)`,
       );
-  });
+  }
   if (requests === 0 && problems.length === 0) return [`${source} holds no request`];
   if (problems.length <= NAMED_PROBLEMS) return problems.map((p) => `${source} ${p}`);
   return [
