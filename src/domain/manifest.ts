@@ -23,6 +23,7 @@ export const rolloutSchema = z.strictObject({
     .array(
       z
         .number()
+        .int('each step is a whole traffic percentage')
         .min(1, 'each step is a traffic percentage from 1 to 100')
         .max(100, 'each step is a traffic percentage from 1 to 100'),
     )

@@ -118,6 +118,7 @@ const BAD_VALUES: Record<string, unknown[]> = {
     { steps: [0, 100], bake: '10s' },
     { steps: [50, 150], bake: '10s' },
     { steps: ['a', 100], bake: '10s' },
+    { steps: [12.5, 100], bake: '10s' },
     { steps: [5, 100], bake: '-1s' },
     { steps: [5, 100], bake: 'forever' },
     { steps: [5, 100] },
