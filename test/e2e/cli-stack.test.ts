@@ -71,9 +71,19 @@ describe('paved demo', () => {
     expect(res.stdout).toContain(
       'served by person_id from feature service arrests_model (http://127.0.0.1:6566):',
     );
-    // The entities of examples/arrests/sample-request-entities.json, each with a label and a probability.
-    expect(res.stdout).toMatch(/^1883\s+[01]\s+0\.\d{4}$/m);
-    expect(res.stdout).toMatch(/^722\s+[01]\s+0\.\d{4}$/m);
+    // The entities of examples/arrests/sample-request-entities.json, each with a label and
+    // a probability that agree: the template's label is the classifier's predict(), the
+    // class of the larger probability, so 1 above 0.5 and 0 up to it (printed to 4 places).
+    for (const person of ['1883', '722']) {
+      const row = new RegExp(`^${person}\\s+(\\S+)\\s+(\\S+)$`, 'm').exec(res.stdout);
+      expect(row, `no row for person ${person}`).not.toBeNull();
+      const [label, probability] = [Number(row![1]), Number(row![2])];
+      expect([0, 1]).toContain(label);
+      expect(probability).toBeGreaterThanOrEqual(0);
+      expect(probability).toBeLessThanOrEqual(1);
+      if (label === 1) expect(probability).toBeGreaterThanOrEqual(0.5);
+      else expect(probability).toBeLessThanOrEqual(0.5);
+    }
 
     const version = /^released arrests\/([0-9a-f]{12})/m.exec(res.stdout)![1]!;
     const missing = await paved(['try', `arrests/${version}`, '--entity', '1883', '999999']);

@@ -138,11 +138,17 @@ describe('containerize examples/arrests', () => {
         json: (await res.body.json()) as { outputs: Array<{ name: string; data: number[] }> },
       };
     };
-    const res = await infer(readFileSync(path.join(EXAMPLE, 'sample-request.json'), 'utf8'));
+    const sample = readFileSync(path.join(EXAMPLE, 'sample-request.json'), 'utf8');
+    const batch = (JSON.parse(sample) as { inputs: Array<{ shape: number[] }> }).inputs[0]!.shape[0]!;
+    expect(batch).toBeGreaterThan(1);
+    const res = await infer(sample);
     expect(res.status).toBe(200);
     const expected = offlinePrediction();
+    expect(expected.probability).toHaveLength(batch);
     expect(res.json.outputs.find((o) => o.name === 'label')!.data).toEqual(expected.label);
     const probs = res.json.outputs.find((o) => o.name === 'probability')!.data;
+    // one probability per row: an empty or short array would pass the comparison below
+    expect(probs).toHaveLength(batch);
     probs.forEach((p, i) => expect(p).toBeCloseTo(expected.probability[i]!, 6));
     expect((await infer('{"inputs": 3}')).status).toBe(400);
     await client.close();
@@ -172,10 +178,23 @@ describe('containerize examples/arrests', () => {
     const root = await probe("open('/pwned', 'w').write('x')");
     expect(root.StatusCode).not.toBe(0);
     expect(root.logs).toContain('Read-only file system');
+    // A hook dropped into the package is refused by the read-only filesystem itself.
+    const hook = await probe("open('/model/model.py', 'w').write('x')");
+    expect(hook.StatusCode).not.toBe(0);
+    expect(hook.logs).toContain("OSError: [Errno 30] Read-only file system: '/model/model.py'");
+    // The package's own files are root's, and the kernel checks ownership before the
+    // mount: editing one fails for the permission.
     const model = await probe("open('/model/paved.yaml', 'a').write('x')");
     expect(model.StatusCode).not.toBe(0);
-    const tmp = await probe("open('/tmp/scratch', 'w').write('x'); print('ok')");
-    expect(tmp).toMatchObject({ StatusCode: 0 });
+    expect(model.logs).toContain("PermissionError: [Errno 13] Permission denied: '/model/paved.yaml'");
+    // What is printed is what was read back from /tmp, upper-cased so that it cannot be
+    // the probe's own source echoed in a traceback.
+    const token = `scratch-${Math.random().toString(36).slice(2, 10)}`;
+    const tmp = await probe(
+      `open('/tmp/scratch', 'w').write('${token}'); print(open('/tmp/scratch').read().upper())`,
+    );
+    expect(tmp.StatusCode).toBe(0);
+    expect(tmp.logs).toContain(token.toUpperCase());
     rmSync(dir, { recursive: true, force: true });
   });
 });

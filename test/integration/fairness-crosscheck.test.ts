@@ -279,6 +279,11 @@ describe('fairness metrics against Fairlearn', () => {
         minGroupSize: c.minGroupSize,
         knownGroups: c.categories,
       });
+      // Every sensitive attribute came back from both sides: an empty list would check nothing below.
+      const attributes = Object.keys(c.sensitive).sort();
+      expect(attributes.length).toBeGreaterThan(0);
+      expect(report.attributes.map((a) => a.attribute).sort()).toEqual(attributes);
+      expect(Object.keys(reference.byCase.get(c.id) ?? {}).sort()).toEqual(attributes);
       const problems: string[] = [];
       for (const a of report.attributes) {
         const ref = reference.byCase.get(c.id)![a.attribute]!;
@@ -291,6 +296,9 @@ describe('fairness metrics against Fairlearn', () => {
           continue;
         }
         expect(ref.error).toBeUndefined();
+        // with rows, each side has groups for this attribute
+        expect(a.groups.filter((g) => g.count > 0).length).toBeGreaterThan(0);
+        expect(Object.keys(ref.byGroup ?? {}).length).toBeGreaterThan(0);
         problems.push(...compare(`${a.attribute} (all groups)`, { groups: a.groups, d: a.all }, ref));
         if (a.gated.groups === 0) {
           expect(refGated.error).toMatch(/ValueError/);

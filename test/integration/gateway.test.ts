@@ -273,18 +273,30 @@ describe('no request dropped', () => {
 
   it('at 2000 req/s, a weight change from 0 to 100 % in steps and a control-plane restart fail no request', async () => {
     await gw.router.setRoute('arrests', split(0));
+    // What each backend has answered so far (the backends count every request they get).
+    const answered = () => ({ v1: seen.v1 ?? 0, v2: seen.v2 ?? 0 });
+    const start = answered();
     const run = load(8);
+    let beforeFirstChange = start;
     for (const weight of [1, 5, 10, 25, 50, 75, 100]) {
       await new Promise((r) => setTimeout(r, 400));
+      if (weight === 1) beforeFirstChange = answered();
       await gw.router.setRoute('arrests', split(weight));
     }
+    const fullSet = answered();
     await gw.restartControlPlane(500);
+    const fullEnd = answered();
     await gw.router.setRoute('arrests', split(0));
     const result = await run;
     console.log(
       `2000 req/s for 8 s through 8 weight changes and a control-plane restart: ${result.requests.total} requests, ` +
-        `${result.errors} errors, ${result.non2xx} non-2xx, p99 ${result.latency.p99} ms`,
+        `${result.errors} errors, ${result.non2xx} non-2xx, p99 ${result.latency.p99} ms; ` +
+        `at 100 %: v2 ${fullEnd.v2 - fullSet.v2}, v1 ${fullEnd.v1 - fullSet.v1}`,
     );
+    // At weight 0 the canary got nothing; once 100 % was acknowledged, it took the load
+    // (v1 only finishes what was already on its way).
+    expect(beforeFirstChange.v2).toBe(start.v2);
+    expect(fullEnd.v2 - fullSet.v2).toBeGreaterThan(fullEnd.v1 - fullSet.v1);
     expect(result.requests.total).toBeGreaterThan(12_000);
     expect(result.errors).toBe(0);
     expect(result.non2xx).toBe(0);

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
-import { inspectPackage } from '../../src/adapters/package-inspector.js';
+import { inspectPackage, listTarball } from '../../src/adapters/package-inspector.js';
 import { loadPolicy } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { scanPickleArtifact } from '../../src/domain/pickle-scanner.js';
@@ -27,13 +28,30 @@ const manifest = (artifact = 'model.skops') =>
   `name: arrests\nowner: alice@example.com\nteam: risk\nartifact: ${artifact}\nrequirements: [scikit-learn==1.9.1]\ninputs: [{name: age, dtype: float32}]\n`;
 
 async function assess(entries: RawEntry[]) {
+  return (await inspectAndAssess(entries)).assessment;
+}
+
+/**
+ * The assessment, what the inspector listed for it, and where a plain walk with the
+ * inspector's budget (1 MB + 1 byte, maxFiles * 2 + 100 entries) stopped.
+ */
+async function inspectAndAssess(entries: RawEntry[]) {
   const file = path.join(tmp(), 'pkg.tar.gz');
   writeTarball(file, entries);
-  return assessPackage(await inspectPackage(file, policy.packages), policy, {
+  const inspection = await inspectPackage(file, policy.packages);
+  const walk = await listTarball(file, {
+    read: [],
+    maxFileBytes: 0,
+    stopAfterBytes: policy.packages.maxUnpackedMB * 1024 * 1024 + 1,
+    stopAfterEntries: STOP_AFTER_ENTRIES,
+  });
+  const assessment = assessPackage(inspection, policy, {
     expectedModel: 'arrests',
     scanPickle: scanPickleArtifact,
   });
+  return { assessment, listed: inspection.entries.map((e) => e.path), walk };
 }
+const STOP_AFTER_ENTRIES = policy.packages.maxFiles * 2 + 100;
 
 const base: RawEntry[] = [
   { path: 'paved.yaml', body: manifest() },
@@ -65,9 +83,21 @@ describe('hostile packages are refused, naming the file', () => {
   });
 
   it('a tar bomb of empty entries stops the walk early', async () => {
-    const many = Array.from({ length: 5000 }, (_, i) => ({ path: `e/${i}`, body: '' }));
-    const a = await assess([...base, ...many]);
+    // The walk reads the archive in 64 KB chunks and finishes the chunk it holds when it
+    // stops; names that do not compress spread 20 000 headers over ~10 of them, so an
+    // early stop shows as a listing far shorter than the archive.
+    const many = Array.from({ length: 20_000 }, (_, i) => ({
+      path: `e/${createHash('sha1').update(String(i)).digest('hex')}`,
+      body: '',
+    }));
+    const { assessment: a, listed, walk } = await inspectAndAssess([...base, ...many]);
     expect(a.refusals.map((r) => r.code)).toContain('too-many-files');
+    expect(walk.truncatedAt).toBeDefined();
+    // in archive order up to the first entry past the budget, then cut off well before the end
+    const archive = [...base, ...many].map((e) => e.path);
+    expect(listed.slice(0, STOP_AFTER_ENTRIES + 1)).toEqual(archive.slice(0, STOP_AFTER_ENTRIES + 1));
+    expect(listed.length).toBeLessThan(archive.length / 4);
+    expect(walk.entries.length).toBeLessThan(archive.length / 4);
   });
 
   it('a tar bomb: too many files', async () => {
@@ -77,8 +107,25 @@ describe('hostile packages are refused, naming the file', () => {
 
   it('a tar bomb: unpacks past the size limit, and the walk stops early', async () => {
     const zeros = Buffer.alloc(3 * 1024 * 1024);
-    const a = await assess([...base, { path: 'a.bin', body: zeros }, { path: 'b.bin', body: zeros }]);
+    // Incompressible bytes put b.bin several 64 KB read chunks past a.bin: only a walk
+    // that kept reading after a.bin would list it.
+    const {
+      assessment: a,
+      listed,
+      walk,
+    } = await inspectAndAssess([
+      ...base,
+      { path: 'a.bin', body: zeros },
+      { path: 'pad.bin', body: randomBytes(512 * 1024) },
+      { path: 'b.bin', body: zeros },
+    ]);
     expect(a.refusals.map((r) => r.code)).toContain('package-too-large');
+    // a.bin took the declared sizes past 1 MB: the walk stopped there.
+    const small = base.reduce((n, e) => n + Buffer.byteLength(e.body ?? ''), 0);
+    expect(walk.truncatedAt).toBe(small + zeros.length);
+    expect(listed.slice(0, 3)).toEqual(['paved.yaml', 'model.skops', 'a.bin']);
+    expect(listed).not.toContain('b.bin');
+    expect(walk.entries.map((e) => e.path)).not.toContain('b.bin');
   });
 
   it('an artifact over the size limit', async () => {

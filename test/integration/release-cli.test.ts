@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
+import { packDirectory } from '../../src/adapters/package-store.js';
 import { connectClient } from '../../src/adapters/temporal-connection.js';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { ReleaseInput } from '../../src/domain/release.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage, offPathPackage } from '../support/packages.js';
 
@@ -96,7 +99,23 @@ describe('paved release --wait', () => {
   it('the default version is the package digest prefix: same content, same release', async () => {
     const res = await paved(['release', ARRESTS, '--json'], env);
     const started = JSON.parse(res.stdout.split('\n')[0]!) as { version: string; workflowId: string };
-    expect(started.version).toMatch(/^[0-9a-f]{12}$/);
+    // The first 12 hex digits of the sha256 of the package as packed (deterministic: no
+    // mtimes or owners), hashed here rather than taken from the CLI.
+    const packed = createHash('sha256')
+      .update(await packDirectory(ARRESTS))
+      .digest('hex');
+    expect(started.version).toBe(packed.slice(0, 12));
+    // and the release was started with that package: its recorded input names the digest
+    const client = await connectClient(loadConfig());
+    try {
+      const history = await client.workflow.getHandle(started.workflowId).fetchHistory();
+      const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      const input = defaultPayloadConverter.fromPayload<ReleaseInput>(payload);
+      expect(input.package.digest).toBe(`sha256:${packed}`);
+      expect(input.version).toBe(started.version);
+    } finally {
+      await client.connection.close();
+    }
     const again = await paved(['release', ARRESTS, '--json'], env);
     expect(JSON.parse(again.stdout.split('\n')[0]!).workflowId).toBe(started.workflowId);
   });

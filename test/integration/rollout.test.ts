@@ -75,11 +75,13 @@ async function untilWeight(version: string, weight: number): Promise<void> {
   throw new Error(`${version} never reached ${weight} %`);
 }
 
+/** Whether the container runs; one that does not exist (404) is stopped, any other error is the test's. */
 async function running(container: string): Promise<boolean> {
   try {
     return (await docker.getContainer(container).inspect()).State.Running;
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
   }
 }
 

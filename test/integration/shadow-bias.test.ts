@@ -38,6 +38,11 @@ function policyFile(loose: boolean): string {
     looseLatency(doc);
     // Enough live traffic to replay after half a minute of test traffic (5 % is kept).
     doc.shadow = { ...doc.shadow, minCaptured: 10 };
+  } else {
+    // The slow model queues every request behind the last; with the shipped 5 s timeout a
+    // slow VM may answer none of them, and its sentence carries no accuracy figure. A
+    // timeout past the queue's length lets them answer (late): the figure is always there.
+    doc.shadow = { ...doc.shadow, timeout: '60s' };
   }
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
@@ -75,13 +80,13 @@ describe('shadow and bias gates', () => {
       env,
     );
     expect(res.code, res.stderr).toBe(2);
-    // How many held-out requests it answers before timing out depends on the machine's
-    // speed: enough to be called accurate, too few to judge, or none (a slow VM); the
-    // unit tests cover each opening.
+    // How many held-out requests it answers in time depends on the machine's speed:
+    // enough to be called accurate, or too few to judge; either way with its accuracy.
     expect(res.stdout).toMatch(
-      /^stopped arrests-slow\/slow-\w+: Your model (is accurate \(accuracy 0\.\d\d on \d+ held-out requests\)|answers \(accuracy \d\.\d\d on \d+ held-out requests, too few answered to judge it\)|answers), but its p99 is \d+ ms, \d+ ms over the 200 ms budget\. Optimize it/,
+      /^stopped arrests-slow\/slow-\w+: Your model (is accurate \(accuracy 0\.\d\d on \d+ held-out requests\)|answers \(accuracy \d\.\d\d on \d+ held-out requests, too few answered to judge it\)), but its p99 is \d+ ms, \d+ ms over the 200 ms budget\. Optimize it/,
     );
     const r = report('arrests-slow', v);
+    expect(r.shadow!.candidate.accuracy!.labelled).toBeGreaterThan(0);
     expect(r.shadow!.judgement.verdict).toBe('fail');
     expect(r.shadow!.candidate.latency.p99).toBeGreaterThan(200);
     expect(r.shadow!.candidate.resources!.cpuSeconds).toBeGreaterThan(0);
@@ -120,6 +125,8 @@ describe('shadow and bias gates', () => {
     expect(r1.shadow!.stable).toBeNull();
     expect(r1.sections.map((s) => s.title)).toEqual(['Bias', 'Rollout']);
     expect(r1.sections[0]!.markdown).toContain('| sex | Female |');
+    // colour=Black is gated (no "(not gated)"), not merely listed
+    expect(r1.sections[0]!.markdown).toMatch(/\| colour \| Black \| \d+ \| [01]\.\d{3} \|/);
     // the model's first release: nothing to compare with, so not judged on live traffic
     expect(r1.sections[1]!.markdown).toContain('was not judged on live traffic');
 
@@ -147,9 +154,7 @@ describe('shadow and bias gates', () => {
     // requests carry no labels, so the bias gate measures selection rates only.
     expect(r2.shadow!.agreement!.labelAgreement).toBe(1);
     expect(r2.shadow!.judgement.rows.map((g) => g.metric)).toContain('p99 vs stable');
-    expect(r2.sections[0]!.markdown).toMatch(
-      /\| colour \| Black \| \d+( \(not gated\))? \| [01]\.\d{3} \| [01]\.\d{3} \|/,
-    );
+    expect(r2.sections[0]!.markdown).toMatch(/\| colour \| Black \| \d+ \| [01]\.\d{3} \| [01]\.\d{3} \|/);
     expect(existsSync(path.join(config.home, 'reports', MODEL, 'v2', 'predictions.jsonl'))).toBe(true);
   }, 900_000);
 });

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import onnxruntime  # noqa: F401  (serves the .onnx artifact; missing, the test fails rather than skips)
 import pytest
+import skl2onnx
 import skops.io as sio
 from conftest import ARRESTS
+from skl2onnx.common.data_types import FloatTensorType
 from starlette.testclient import TestClient
 
 from paved_runtime.app import create_app
 from paved_runtime.loader import load_package
-
-skl2onnx = pytest.importorskip("skl2onnx")
-pytest.importorskip("onnxruntime")
-from skl2onnx.common.data_types import FloatTensorType  # noqa: E402
 
 
 @pytest.mark.parametrize("zipmap", [False, True])

@@ -89,30 +89,61 @@ def test_serves_a_request_then_exits_0_on_sigterm(served, sample):
     assert any(line.get("request_id") == "e2e-1" and line.get("status") == 200 for line in lines)
 
 
+# Holds the request inside preprocess until the test says so: it marks that it got there
+# (ENTERED) and returns once the test has seen the server start shutting down (GO).
 SLOW_HOOK = '''
 import time
+from pathlib import Path
+
+ENTERED = Path({entered!r})
+GO = Path({go!r})
 
 def preprocess(inputs):
-    time.sleep(1.5)
+    ENTERED.touch()
+    deadline = time.monotonic() + 30
+    while not GO.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     return inputs
 '''
+
+
+def wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def test_sigterm_lets_an_in_flight_request_finish(served, sample, tmp_path):
     pkg = tmp_path / "slow"
     shutil.copytree(ARRESTS, pkg)
-    (pkg / "model.py").write_text(SLOW_HOOK)
+    entered, go = tmp_path / "entered", tmp_path / "go"
+    (pkg / "model.py").write_text(SLOW_HOOK.format(entered=str(entered), go=str(go)))
     proc, base = served(pkg)
+    port = int(base.rsplit(":", 1)[1])
     result: dict = {}
 
     def call() -> None:
-        result["response"] = httpx.post(f"{base}/v2/models/arrests/infer", json=sample, timeout=10)
+        result["response"] = httpx.post(f"{base}/v2/models/arrests/infer", json=sample, timeout=30)
 
     caller = threading.Thread(target=call)
     caller.start()
-    time.sleep(0.5)  # the request is now inside preprocess
+    wait_for(entered.exists, "the request to reach preprocess")
     proc.send_signal(signal.SIGTERM)
-    caller.join(10)
+    # Shutdown closes the listener first: once it refuses connections, the request was
+    # in flight when the server began to drain.
+    wait_for(lambda: refuses_connections(port), "the server to stop accepting connections")
+    assert caller.is_alive()
+    go.touch()
+    caller.join(30)
     assert result["response"].status_code == 200
     assert proc.wait(15) == 0
 

@@ -77,6 +77,26 @@ function thinRollout(m: Mocks) {
   return { routes, stopped, stable };
 }
 
+/** A promise resolved from outside. */
+function latch(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** The promise, or an error naming what never happened: a test fails rather than hangs. */
+async function within<T>(p: Promise<T>, what: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} never happened`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 let seq = 0;
 function start(taskQueue: string): Promise<WorkflowHandle<typeof release>> {
   seq += 1;
@@ -753,34 +773,59 @@ describe('release workflow', () => {
   it('pause holds the weight, resume continues, promote skips the remaining steps', async () => {
     const m = mocks(validated(manifestDoc()));
     const weights: number[] = [];
+    let judged = 0;
     const stable = { version: 'v0', endpoints: ['http://127.0.0.1:2'] };
     m.activities.planRollout = async () => ({
       steps: [5, 25, 50, 100],
-      bakeMs: 300,
+      bakeMs: 100,
       drainMs: 0,
       reconcileEveryMs: 60_000,
       limits: { ...DEFAULT_LIMITS, minRequests: 0 },
     });
     m.activities.currentRoute = servedBy(stable);
-    m.activities.setRoute = async ({ route }) =>
-      void weights.push((route as { canary: { weight: number } | null }).canary?.weight ?? 100);
+    // The 5 % and 25 % routes are held until the operator's signal is in the history, so
+    // the bake that follows starts with it: a slow machine cannot let a bake end first.
+    const held = new Map([5, 25].map((w) => [w, latch()]));
+    const set = new Map([5, 25].map((w) => [w, latch()]));
+    m.activities.setRoute = async ({ route }) => {
+      const weight = (route as { canary: { weight: number } | null }).canary?.weight ?? 100;
+      weights.push(weight);
+      set.get(weight)?.resolve();
+      await held.get(weight)?.promise;
+    };
+    m.activities.windowStats = async (): Promise<Record<string, WindowStats>> => {
+      judged += 1;
+      return {};
+    };
     const { result, trail } = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
-      for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout === null; i++) await sleep(50);
+      await within(set.get(5)!.promise, 'the 5 % route');
       await handle.signal(rolloutControlSignal, {
         action: 'pause',
         actor: 'ops@example.com',
         reason: 'incident',
       });
-      await sleep(900); // three bake windows: a paused rollout does not move
-      const paused = await handle.query(stateQuery);
+      held.get(5)!.resolve();
+      let paused = await handle.query(stateQuery);
+      for (let i = 0; i < 200 && !paused.details.includes('paused at this weight'); i++) {
+        await sleep(50);
+        paused = await handle.query(stateQuery);
+      }
       expect(paused.rollout).toMatchObject({ weight: 5, paused: true });
       expect(paused.details).toContain('paused at this weight');
+      // Several bake windows later, a paused rollout has judged no window and moved nowhere.
+      await sleep(500);
+      expect((await handle.query(stateQuery)).rollout).toMatchObject({ weight: 5, paused: true });
+      expect(judged).toBe(0);
+      expect(weights).toEqual([5]);
       await handle.signal(rolloutControlSignal, { action: 'resume', actor: 'ops@example.com' });
-      for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout!.weight < 25; i++) await sleep(50);
+      await within(set.get(25)!.promise, 'the 25 % route');
       await handle.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      held.get(25)!.resolve();
       return { result: await handle.result(), trail: await handle.query(auditQuery) };
     });
+    // resume judged the 5 % step once and went on; promote came before 25 % was judged
+    expect(judged).toBe(1);
     expect(weights).toEqual([5, 25, 100]);
     expect(result.status).toBe('released');
     const actions = trail.map((e) => `${e.actor}: ${e.action}`);

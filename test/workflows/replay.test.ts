@@ -1,7 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 
@@ -33,12 +35,42 @@ describe('release workflow replay', () => {
   });
 
   it('would catch a non-deterministic change', async () => {
-    // The review history replayed as if it were a different workflow type must fail:
-    // proof that replay really compares commands, not just loads the file.
-    const json = JSON.parse(readFileSync(path.join(DIR, 'review-approved.json'), 'utf8'));
-    json.events[0].workflowExecutionStartedEventAttributes.workflowType.name = 'stackSmoke';
-    await expect(
-      Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, historyFromJSON(json), 'tampered'),
-    ).rejects.toThrow();
+    // The same history against release code that differs the way an unsafe edit would:
+    // a timer now comes before the stage's search-attribute upsert, so the first command
+    // no longer matches the history. The variant lives outside the repo, where the
+    // bundler finds packages only in the repo's node_modules, given by hand.
+    const dir = mkdtempSync(path.join(tmpdir(), 'paved-replay-'));
+    const variant = path.join(dir, 'workflows.js');
+    writeFileSync(
+      variant,
+      [
+        "import { sleep } from '@temporalio/workflow';",
+        `import { release as recorded } from ${JSON.stringify(WORKFLOWS_PATH)};`,
+        `export * from ${JSON.stringify(WORKFLOWS_PATH)};`,
+        'export async function release(...args) {',
+        "  await sleep('1 second');",
+        '  return recorded(...args);',
+        '}',
+      ].join('\n'),
+    );
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: variant,
+      logger: SILENT,
+      webpackConfigHook: (config) => ({
+        ...config,
+        resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), NODE_MODULES] },
+      }),
+    }).finally(() => rmSync(dir, { recursive: true, force: true }));
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, 'review-approved.json'), 'utf8')));
+    const err = await Worker.runReplayHistory({ workflowBundle }, history, 'reordered').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DeterminismViolationError);
+    // The mismatch is where the variant differs: its timer met the recorded upsert.
+    expect((err as Error).message).toMatch(/Nondeterminism error: Timer .*UpsertWorkflowSearchAttributes/);
   });
 });
+
+const NODE_MODULES = path.resolve(import.meta.dirname, '../../node_modules');
+const SILENT = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
