@@ -82,7 +82,9 @@ export async function inspectPackage(
       stopAfterEntries,
     });
   } catch (err) {
-    // Bytes that are not an archive are the package's fault, not a reason to retry.
+    // Bytes that are not an archive (tar's and zlib's own errors) are the package's
+    // fault, not a reason to retry; anything else (the disk, say) stays an error.
+    if (!/^(TAR_|Z_)/.test((err as { code?: string }).code ?? '')) throw err;
     const unreadable = (err as Error).message.split('\n')[0] ?? 'unreadable';
     return { entries: [], manifestText: undefined, modelPy: undefined, artifactBytes: undefined, unreadable };
   }
