@@ -39,8 +39,15 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
-          globalSetup: ['test/faults/table-setup.ts'],
+          // Last and one file at a time: these tests kill workers and stop parts of the
+          // shared stack, which no other test may see.
+          sequence: { groupOrder: 1 },
+          maxWorkers: 1,
+          // The bad inputs need no stack; the kills run releases on it.
+          globalSetup: ['test/support/stack-setup.ts', 'test/faults/table-setup.ts'],
+          setupFiles: ['test/support/quiet-runtime.ts'],
           testTimeout: 600_000,
+          hookTimeout: 180_000,
         },
       },
       {

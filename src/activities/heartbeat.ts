@@ -11,3 +11,18 @@ export async function withHeartbeat<T>(step: string, work: Promise<T>): Promise<
     clearInterval(timer);
   }
 }
+
+type Activity = (...args: never[]) => Promise<unknown>;
+
+/**
+ * Every activity heartbeats for as long as it runs, so a worker that dies in any of
+ * them is noticed within the workflows' heartbeat timeout (workflows/worker-loss.ts).
+ */
+export function heartbeating<A extends Record<string, Activity>>(activities: A): A {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, run]) => [
+      name,
+      (...args: never[]) => withHeartbeat(name, run(...args)),
+    ]),
+  ) as A;
+}

@@ -7,6 +7,7 @@ import { LocalPackageStore } from '../adapters/package-store.js';
 import { loadPolicy } from '../adapters/policy-loader.js';
 import { RegistryClient } from '../adapters/registry-client.js';
 import { createAuditActivities, type AuditActivities } from './audit.js';
+import { heartbeating } from './heartbeat.js';
 import { createSmokeActivities } from './smoke.js';
 import { createContainerizeActivities, type ContainerizeActivities } from './containerize.js';
 import { baseImageRef } from '../adapters/stack/base-image.js';
@@ -44,7 +45,7 @@ export function auditStore(config: PavedConfig): LocalAuditStore {
   return new LocalAuditStore(path.join(storeRoot(config), 'audit'));
 }
 
-/** All activities the worker registers, wired to the configured adapters. */
+/** All activities the worker registers, wired to the configured adapters, each heartbeating while it runs. */
 export function createActivities(config: PavedConfig) {
   const docker = dockerClient(config);
   const router = PavedGatewayRouter.fromConfig(config);
@@ -52,7 +53,7 @@ export function createActivities(config: PavedConfig) {
   const registry = new RegistryClient(config.registry.address);
   const store = packageStore(config);
   let temporal: Promise<Client> | undefined;
-  return {
+  return heartbeating({
     ...createSmokeActivities({ docker, registry }),
     // The policy is read on every validation so a platform change applies to the next release.
     ...createValidateActivities({
@@ -102,5 +103,5 @@ export function createActivities(config: PavedConfig) {
       policy: () => loadPolicy(),
     }),
     ...createAuditActivities(auditStore(config)),
-  };
+  });
 }

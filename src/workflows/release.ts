@@ -40,9 +40,11 @@ import { runShadow } from './stages/shadow.js';
 import { runBias } from './stages/bias.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
+import { WORKER_LOSS_NOTICED_AFTER } from './worker-loss.js';
 
 const { exportAudit } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: { maximumAttempts: 20, nonRetryableErrorTypes: ['AuditAppendOnlyError', 'InvalidReleaseNameError'] },
   summary: 'export the audit trail',
 });

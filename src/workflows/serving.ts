@@ -28,9 +28,11 @@ import {
   type ServingReply,
   type ServingRequest,
 } from './serving-definitions.js';
+import { WORKER_LOSS_NOTICED_AFTER } from './worker-loss.js';
 
 const quick = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 10,
     initialInterval: '1 second',
@@ -40,6 +42,7 @@ const quick = proxyActivities<ReleaseActivities>({
 });
 const replicas = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 3,
     initialInterval: '5 seconds',
@@ -51,6 +54,7 @@ const replicas = proxyActivities<ReleaseActivities>({
 // the loop must stay free to answer the release that holds the lane.
 const reconciler = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: { maximumAttempts: 1 },
   summary: 'serving: reconcile replicas',
 });

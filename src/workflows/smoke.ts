@@ -1,5 +1,6 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { SmokeActivities } from '../activities/smoke.js';
+import { WORKER_LOSS_NOTICED_AFTER } from './worker-loss.js';
 
 /**
  * Proves the stack end to end: a worker on the task queue, an activity that drives
@@ -20,12 +21,13 @@ export interface StackSmokeResult {
 
 const { publishImage } = proxyActivities<SmokeActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: { maximumAttempts: 3 },
 });
 
 const { readRegistryDigest } = proxyActivities<SmokeActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: { maximumAttempts: 5 },
 });
 

@@ -7,7 +7,7 @@ import { connectClient } from '../../src/adapters/temporal-connection.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ReleaseInput } from '../../src/domain/release.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
-import { examplePackage, offPathPackage } from '../support/packages.js';
+import { APPROVED_ONE_STEP_TRAIL, examplePackage, offPathPackage } from '../support/packages.js';
 
 // The CLI as CI and reviewers use it, against the real stack and a real worker process.
 const env = { PAVED_TASK_QUEUE: `it-release-${randomUUID()}`, PAVED_USER: 'ci@example.com' };
@@ -173,19 +173,7 @@ describe('a review round-trip from two processes', () => {
 
     const audit = await paved(['audit', ref, '--json'], env);
     const entries = JSON.parse(audit.stdout) as Array<{ actor: string; action: string; reason?: string }>;
-    expect(entries.map((e) => e.action)).toEqual([
-      'release requested',
-      'stage validate',
-      'stage containerize',
-      'stage bind',
-      'review requested',
-      'review approved',
-      'stage shadow',
-      'stage bias',
-      'rollout step 100 %',
-      'stage rollout',
-      'release released',
-    ]);
+    expect(entries.map((e) => e.action)).toEqual(APPROVED_ONE_STEP_TRAIL);
     expect(entries[5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
   });
 

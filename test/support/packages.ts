@@ -28,3 +28,18 @@ export function offPathPackage(): string {
     doc.requirements = [...(doc.requirements as string[]), 'torch==2.4.0'];
   });
 }
+
+/** The audit trail of an off-path release approved once and rolled out in one step, in order. */
+export const APPROVED_ONE_STEP_TRAIL = [
+  'release requested',
+  'stage validate',
+  'stage containerize',
+  'stage bind',
+  'review requested',
+  'review approved',
+  'stage shadow',
+  'stage bias',
+  'rollout step 100 %',
+  'stage rollout',
+  'release released',
+];

@@ -25,6 +25,7 @@ import type { ModelRoute } from '../../src/domain/route.js';
 import { manifestDoc, releaseInput, TEST_POLICY, validated } from '../support/release-fixtures.js';
 import { ReleaseHarness } from '../support/release-worker.js';
 import { mocks as releaseMocks, SHADOW_OUTPUT, type Mocks } from '../support/release-mocks.js';
+import { APPROVED_ONE_STEP_TRAIL } from '../support/packages.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { venvBin } from '../../src/adapters/stack/python-env.js';
 
@@ -205,19 +206,7 @@ describe('release workflow', () => {
     expect(pending.details).toContain('review: waiting for bob@example.com or carol@example.com');
     expect(review).toMatchObject({ decision: 'approve', reviewer: 'bob@example.com' });
     expect(result.status).toBe('released');
-    expect(m.exported[0]!.map((e) => e.action)).toEqual([
-      'release requested',
-      'stage validate',
-      'stage containerize',
-      'stage bind',
-      'review requested',
-      'review approved',
-      'stage shadow',
-      'stage bias',
-      'rollout step 100 %',
-      'stage rollout',
-      'release released',
-    ]);
+    expect(m.exported[0]!.map((e) => e.action)).toEqual(APPROVED_ONE_STEP_TRAIL);
     expect(m.exported[0]![5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
     await saveHistory(handle, 'review-approved');
   });

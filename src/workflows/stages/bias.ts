@@ -6,11 +6,13 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
 
 // One read of the feature server and arithmetic: seconds. A feature server that
 // is down is retried for a while (`paved stack up` restarts it).
 const { biasCheck } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 5,
     initialInterval: '5 seconds',

@@ -5,12 +5,14 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
 
 // Reading the sample offline starts a Python process with the Feast SDK: seconds,
 // not minutes. A feature server that is down is retried for a while (it restarts
 // with `paved stack up`); a wrong service name is a verdict, not an error.
 const { bindFeatures } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 5,
     initialInterval: '5 seconds',

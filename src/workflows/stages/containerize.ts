@@ -3,13 +3,14 @@ import type { ContainerizeOutput } from '../../activities/containerize.js';
 import type { ReleaseActivities } from '../../activities/index.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
 
 // A cold build downloads the wheelhouse and builds the runtime image: minutes.
 // Heartbeats carry progress, and a worker that dies is noticed within the heartbeat
 // timeout instead of the whole start-to-close window.
 const { containerizePackage } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 3,
     initialInterval: '5 seconds',

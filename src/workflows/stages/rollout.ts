@@ -19,11 +19,13 @@ import type { RolloutProgress } from '../definitions.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
 import { ServingLane } from './serving-lane.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
 
 // Stats are quick calls to the gateway on loopback. Replicas and routes are changed
 // by the model's serving workflow, at this release's request (stages/serving-lane.ts).
 const gatewayCalls = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 10,
     initialInterval: '1 second',
@@ -34,6 +36,7 @@ const gatewayCalls = proxyActivities<ReleaseActivities>({
 
 const reports = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: { maximumAttempts: 3 },
   summary: 'rollout: add the rollout section to the report',
 });

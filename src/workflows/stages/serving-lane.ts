@@ -16,9 +16,11 @@ import {
   type ServingCommand,
   type ServingReply,
 } from '../serving-definitions.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
 
 const { requestServing } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: { maximumAttempts: 10, initialInterval: '1 second' },
   summary: 'ask the model’s serving workflow for the rollout lane',
 });

@@ -6,13 +6,14 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
 
 // Starting two model containers and a replay window of about half a minute, with
-// heartbeats throughout: a worker that dies mid-replay is noticed within a minute
+// heartbeats throughout: a worker that dies mid-replay is noticed within seconds
 // and the measurement starts over (containers by name are replaced, not doubled).
 const { shadowEvaluate } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
   retry: {
     maximumAttempts: 3,
     initialInterval: '10 seconds',
