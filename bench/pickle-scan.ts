@@ -5,6 +5,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { scanPickle } from '../src/domain/pickle-scan.js';
 import { projectPath } from '../src/adapters/project.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from '../src/adapters/policy-loader.js';
+
+const allow = loadPolicy(DEFAULT_POLICY_PATH).pickle.allow;
 
 function time(fn: () => void, rounds: number): number {
   fn(); // warm-up, not measured
@@ -30,7 +33,7 @@ const cases: Array<[string, Uint8Array, number]> = [
 
 console.log('case                                   bytes      scan ms   sha256 ms  scan/sha256');
 for (const [name, data, rounds] of cases) {
-  const scan = time(() => void scanPickle(data), rounds);
+  const scan = time(() => void scanPickle(data, allow), rounds);
   const hash = time(() => void createHash('sha256').update(data).digest(), rounds);
   console.log(
     `${name.padEnd(38)} ${String(data.length).padStart(9)} ${scan.toFixed(3).padStart(9)} ${hash.toFixed(3).padStart(10)} ${(scan / hash).toFixed(1).padStart(11)}`,

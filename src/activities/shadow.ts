@@ -242,8 +242,6 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
       const slot = await withHeartbeat('waiting for a measurement slot', takeMeasurementSlot());
       const cpus = slot.cpus;
       const { taskQueue } = Context.current().info;
-      await sweepStrayShadows({ ...deps, model: input.model, taskQueue });
-      const twin = await stableTwin(deps, input.model);
       const started: string[] = [];
       const start = async (
         version: string,
@@ -269,7 +267,11 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
         started.push(replica.id);
         return { name: replica.id, url: replica.endpoint };
       };
+      // Everything after the slot is taken gives it back, even a Docker that does not
+      // answer the sweep: a slot held by a failed attempt starves every retry on this host.
       try {
+        await sweepStrayShadows({ ...deps, model: input.model, taskQueue });
+        const twin = await stableTwin(deps, input.model);
         const candidate = await withHeartbeat(
           'starting the candidate',
           start(input.version, input.image, input.binding, input.allowPickle, cpus.candidate),

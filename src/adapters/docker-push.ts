@@ -17,7 +17,8 @@ export async function pushImage(
   onProgress: (line: string) => void = () => {},
 ): Promise<string> {
   // The local registry needs no credentials, but the engine API wants the header.
-  const stream = await docker.getImage(ref).push({ authconfig: { serveraddress: ref.split('/')[0] } });
+  const registry = ref.split('/')[0];
+  const stream = await docker.getImage(ref).push({ authconfig: { serveraddress: registry } });
   const events = await new Promise<PushEvent[]>((resolve, reject) =>
     docker.modem.followProgress(
       stream,
@@ -28,7 +29,7 @@ export async function pushImage(
     ),
   );
   const failed = events.find((e) => e.error);
-  if (failed) throw new Error(`docker push ${ref} failed: ${failed.error}`);
+  if (failed) throw new Error(`pushing ${ref} to the image registry at ${registry} failed: ${failed.error}`);
   const digest = events.map((e) => e.aux?.Digest).find(Boolean);
   if (!digest) throw new Error(`docker push ${ref} reported no digest`);
   return digest;

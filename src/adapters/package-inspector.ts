@@ -14,8 +14,9 @@ export interface TarListing {
 
 /**
  * Lists a package tarball and reads a few named files from it, without writing
- * anything to disk. The walk stops once the declared sizes pass stopAfterBytes,
- * so a gzip or tar bomb costs a bounded amount of work.
+ * anything to disk. The walk stops at the first entry that takes the declared sizes
+ * past stopAfterBytes or the count past stopAfterEntries, so a gzip or tar bomb
+ * costs a bounded amount of work and the listing ends at that entry.
  */
 export async function listTarball(
   file: string,
@@ -30,6 +31,12 @@ export async function listTarball(
     const parser = new tar.Parser({
       strict: true,
       onReadEntry: (entry) => {
+        // The parser finishes the chunk it holds after the source is destroyed: the
+        // entries in it are past the budget and not listed.
+        if (truncatedAt !== undefined) {
+          entry.resume();
+          return;
+        }
         const path = normalizeEntryPath(entry.path);
         const size = entry.size ?? 0;
         entries.push({ path, type: entry.type, size, linkpath: entry.linkpath || undefined });

@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tar from 'tar';
+import type { PackageEntry } from '../domain/package-checks.js';
 import type { PackageRef } from '../domain/release.js';
 
 /**
@@ -71,6 +80,21 @@ function listTree(root: string, rel = ''): string[] {
 }
 
 const SKIPPED = new Set(['.git', '__pycache__', '.ipynb_checkpoints', '.DS_Store']);
+
+/** What packing the directory would list, from lstat alone: no file's bytes are read. */
+export function directoryEntries(dir: string): PackageEntry[] {
+  return listTree(dir).map((rel) => {
+    const st = lstatSync(path.join(dir, rel));
+    const type = st.isDirectory()
+      ? 'Directory'
+      : st.isFile()
+        ? 'File'
+        : st.isSymbolicLink()
+          ? 'SymbolicLink'
+          : 'Other';
+    return { path: rel, type, size: st.isFile() ? st.size : 0 };
+  });
+}
 
 /**
  * Packs a model directory deterministically (sorted entries, no mtimes or owners),

@@ -31,7 +31,7 @@ export class RegistryClient {
 
   /** The digest the registry holds for repository:reference, or null if it has none. */
   async manifestDigest(repository: string, reference: string): Promise<string | null> {
-    const res = await fetch(this.url(`/v2/${repository}/manifests/${reference}`), {
+    const res = await this.get(`/v2/${repository}/manifests/${reference}`, {
       method: 'HEAD',
       headers: { accept: MANIFEST_TYPES },
       signal: AbortSignal.timeout(10_000),
@@ -46,7 +46,7 @@ export class RegistryClient {
 
   /** The image config's labels for repository:reference (single-platform images), or null if absent. */
   async imageLabels(repository: string, reference: string): Promise<Record<string, string> | null> {
-    const res = await fetch(this.url(`/v2/${repository}/manifests/${reference}`), {
+    const res = await this.get(`/v2/${repository}/manifests/${reference}`, {
       headers: {
         accept:
           'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
@@ -58,7 +58,7 @@ export class RegistryClient {
       throw new Error(`registry ${this.address}: manifest ${repository}:${reference} answered ${res.status}`);
     const manifest = (await res.json()) as { config?: { digest?: string } };
     if (!manifest.config?.digest) return null;
-    const blob = await fetch(this.url(`/v2/${repository}/blobs/${manifest.config.digest}`), {
+    const blob = await this.get(`/v2/${repository}/blobs/${manifest.config.digest}`, {
       signal: AbortSignal.timeout(10_000),
     });
     if (!blob.ok)
@@ -70,10 +70,20 @@ export class RegistryClient {
   }
 
   async tags(repository: string): Promise<string[]> {
-    const res = await fetch(this.url(`/v2/${repository}/tags/list`), { signal: AbortSignal.timeout(10_000) });
+    const res = await this.get(`/v2/${repository}/tags/list`, { signal: AbortSignal.timeout(10_000) });
     if (res.status === 404) return [];
     if (!res.ok) throw new Error(`registry ${this.address}: tags of ${repository} answered ${res.status}`);
     const body = (await res.json()) as { tags?: string[] | null };
     return body.tags ?? [];
+  }
+
+  /** fetch, with a failure to connect said as what it is: the registry does not answer. */
+  private async get(route: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(this.url(route), init);
+    } catch (err) {
+      const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new Error(`the image registry at ${this.address} does not answer (${cause})`);
+    }
   }
 }

@@ -57,6 +57,6 @@ try {
           ? (err.stack ?? err.message)
           : String(err);
     process.stderr.write(`paved: ${text}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof PavedError ? err.exitCode : 1;
   }
 }

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { packageStore } from '../activities/index.js';
-import { packDirectory } from '../adapters/package-store.js';
+import { directoryEntries, packDirectory } from '../adapters/package-store.js';
+import { loadPolicy } from '../adapters/policy-loader.js';
+import { checkSizes } from '../domain/package-checks.js';
 import type { PavedConfig } from '../domain/config.js';
 import { PavedError } from '../domain/errors.js';
 import { MODEL_NAME } from '../domain/manifest.js';
@@ -55,6 +57,14 @@ export async function startRelease(
   opts: { version?: string; requestedBy: string },
 ): Promise<StartedRelease> {
   const { name, owner } = readNameAndOwner(dir);
+  // Count and size first, from the listing: a huge file is refused before it is read.
+  const oversized = checkSizes(directoryEntries(dir), loadPolicy().packages);
+  if (oversized.length > 0) {
+    throw new PavedError(
+      `${dir} is refused before packing: ${oversized.map((f) => `${f.message}. Fix: ${f.fix}`).join('; ')}`,
+      2,
+    );
+  }
   const tarball = await packDirectory(dir);
   const ref = await packageStore(config).put(tarball);
   const version = opts.version ?? ref.digest.slice('sha256:'.length, 'sha256:'.length + 12);

@@ -21,7 +21,7 @@ export function startTraffic(
   model: string,
   body: string,
   opts: { workers?: number; pauseMs?: number } = {},
-): { stop: () => Promise<TrafficSummary> } {
+): { stop: () => Promise<TrafficSummary>; requests: () => number } {
   const pool = new Pool(gateway, { connections: opts.workers ?? 6 });
   const summary: TrafficSummary = { requests: 0, failed: 0, byVersion: {}, statuses: {}, firstErrors: [] };
   const failed = (why: string) => {
@@ -58,6 +58,7 @@ export function startTraffic(
   };
   const running = Promise.all(Array.from({ length: opts.workers ?? 6 }, one));
   return {
+    requests: () => summary.requests,
     stop: async () => {
       stopping = true;
       await running;

@@ -3,7 +3,11 @@
  * and how to fix it. The CLI prints it without a stack trace.
  */
 export class PavedError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The CLI's exit code: 1, or 2 when the input was refused (DESIGN's exit codes). */
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = new.target.name;
   }

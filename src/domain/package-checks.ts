@@ -27,8 +27,7 @@ export function normalizeEntryPath(p: string): string {
 /** Paths, links, special files and sizes: anything that could escape or exhaust the build host. */
 export function checkEntries(entries: readonly PackageEntry[], limits: PackageLimits): Finding[] {
   const findings: Finding[] = [];
-  let total = 0;
-  let files = 0;
+  const kept: PackageEntry[] = [];
   const seen = new Set<string>();
   for (const e of entries) {
     const p = normalizeEntryPath(e.path);
@@ -81,10 +80,24 @@ export function checkEntries(entries: readonly PackageEntry[], limits: PackageLi
       });
       continue;
     }
-    if (e.type !== 'Directory') {
-      files += 1;
-      total += e.size;
-    }
+    if (e.type !== 'Directory') kept.push(e);
+  }
+  findings.push(...checkSizes(kept, limits));
+  return findings;
+}
+
+/**
+ * The file count and unpacked size alone: what the client checks from the directory
+ * listing before it reads a byte of any file.
+ */
+export function checkSizes(entries: readonly PackageEntry[], limits: PackageLimits): Finding[] {
+  const findings: Finding[] = [];
+  let total = 0;
+  let files = 0;
+  for (const e of entries) {
+    if (e.type === 'Directory') continue;
+    files += 1;
+    total += e.size;
   }
   if (files > limits.maxFiles) {
     findings.push({

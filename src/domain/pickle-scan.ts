@@ -34,53 +34,6 @@ export interface PickleScanResult {
 }
 
 /**
- * Default allow-list: prefixes/exact names for sklearn/numpy/scipy types that sklearn models need.
- *
- * An entry ending in "." allows every global under that module prefix, except globals
- * whose qualname (the part after the module) is dotted: at protocol 4+ a dotted name is
- * an attribute walk (`sklearn.base` + `os.system` would reach `os.system`), so such a
- * name is allowed only by an exact entry. Other entries match exactly.
- */
-export const DEFAULT_PICKLE_ALLOW: readonly string[] = Object.freeze([
-  // estimators, transformers, pipelines, trees (see HARD_DENY for the parts never allowed)
-  'sklearn.',
-  // numpy arrays, dtypes and scalars as numpy pickles them (numpy >= 2 uses numpy._core)
-  'numpy.ndarray',
-  'numpy.dtype',
-  'numpy.core.multiarray._reconstruct',
-  'numpy._core.multiarray._reconstruct',
-  'numpy.core.multiarray.scalar',
-  'numpy._core.multiarray.scalar',
-  // in-band protocol 5 arrays: ndarray.__reduce_ex__(5) rebuilds from a buffer
-  'numpy.core.numeric._frombuffer',
-  'numpy._core.numeric._frombuffer',
-  // scalar types stored as estimator parameters (e.g. dtype=np.float64); calling one only converts a value
-  'numpy.float64',
-  'numpy.float32',
-  'numpy.int64',
-  'numpy.int32',
-  // scipy sparse containers (classes only: scipy.sparse also exports load_npz/save_npz)
-  'scipy.sparse._csr.csr_matrix',
-  'scipy.sparse._csc.csc_matrix',
-  'scipy.sparse._coo.coo_matrix',
-  'scipy.sparse._csr.csr_array',
-  'scipy.sparse._csc.csc_array',
-  'scipy.sparse._coo.coo_array',
-  // joblib's placeholder for arrays whose bytes follow inline
-  'joblib.numpy_pickle.NumpyArrayWrapper',
-  // protocol 0/1: objects are rebuilt with copyreg._reconstructor(cls, object, None)
-  'copyreg._reconstructor',
-  'builtins.object',
-  // protocol 0-2: bytes (e.g. numpy array data) are pickled as _codecs.encode(text, 'latin1')
-  '_codecs.encode',
-  // inert containers
-  'builtins.slice',
-  'builtins.set',
-  'builtins.frozenset',
-  'collections.OrderedDict',
-]);
-
-/**
  * Never allowed, whatever the allow-list says (prefix match on the full name).
  * Parts of sklearn run subprocesses, download or write files; joblib names other than
  * the wrapper could be aliases or subclasses of it that the array skipping would miss.
@@ -107,17 +60,10 @@ function hardDenied(full: string): boolean {
   );
 }
 
-function allowed(module: string, name: string, allow: readonly string[]): boolean {
+/** Exact names only: a prefix would let a dotted qualname walk out of it (`sklearn.base` + `os.system`). */
+function allowed(module: string, name: string, allow: ReadonlySet<string>): boolean {
   const full = `${module}.${name}`;
-  if (hardDenied(full)) return false;
-  for (const entry of allow) {
-    if (entry.endsWith('.')) {
-      if (!name.includes('.') && full.startsWith(entry)) return true;
-    } else if (entry === full) {
-      return true;
-    }
-  }
-  return false;
+  return !hardDenied(full) && allow.has(full);
 }
 
 /** true when the scan found no error and nothing disallowed */
@@ -355,7 +301,7 @@ class Machine {
 
   constructor(
     private readonly shared: Shared,
-    private readonly allow: readonly string[],
+    private readonly allow: ReadonlySet<string>,
     private readonly disallowed: string[],
     /** NumpyUnpickler (reads inline arrays after BUILD) vs the plain nested Unpickler */
     private readonly joblibArrays: boolean,
@@ -1052,10 +998,9 @@ const COMPRESSED_PREFIXES: readonly number[][] = [
   [0x04, 0x22, 0x4d, 0x18], // lz4
 ];
 
-export function scanPickle(
-  data: Uint8Array,
-  allow: readonly string[] = DEFAULT_PICKLE_ALLOW,
-): PickleScanResult {
+/** Every global the pickle would import, and those not on `allow` (exact names, policy.pickle.allow). */
+export function scanPickle(data: Uint8Array, allowList: readonly string[]): PickleScanResult {
+  const allow = new Set(allowList);
   const shared: Shared = { file: { data, pos: 0 }, globals: [], seen: new Set(), protocol: null };
   const disallowed: string[] = [];
   const result = (error?: string): PickleScanResult => {

@@ -1,8 +1,8 @@
-import { DEFAULT_PICKLE_ALLOW, isPickleSafe, scanPickle } from './pickle-scan.js';
+import { isPickleSafe, scanPickle } from './pickle-scan.js';
 import type { PickleScanner } from './validate.js';
 
-/** The platform's pickle rule: only the default allow-list of scikit-learn/numpy types. */
-export const scanPickleArtifact: PickleScanner = (bytes) => {
-  const r = scanPickle(bytes, DEFAULT_PICKLE_ALLOW);
+/** The platform's pickle rule: every global on the policy's exact-name allow-list. */
+export const scanPickleArtifact: PickleScanner = (bytes, allow) => {
+  const r = scanPickle(bytes, allow);
   return { safe: isPickleSafe(r), disallowed: r.disallowed, error: r.error };
 };

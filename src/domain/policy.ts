@@ -125,6 +125,22 @@ export const PolicySchema = z.strictObject({
       maxArtifactMB: z.number().positive().default(128),
     })
     .prefault({}),
+  /**
+   * What a pickle may import, by exact module.name: the scanner never matches a prefix,
+   * since scikit-learn's modules re-export general helpers. Absent: no pickle passes.
+   */
+  pickle: z
+    .strictObject({
+      allow: z.array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/,
+            'must be one exact module.name (a prefix such as "sklearn." or a wildcard is not allowed)',
+          ),
+      ),
+    })
+    .prefault({ allow: [] }),
 });
 
 export type Policy = z.infer<typeof PolicySchema>;
@@ -138,6 +154,7 @@ const HINTS: Record<string, string> = {
   'rolloutAnalysis.inconclusiveDeadline':
     'give how long a step may wait for enough traffic before a reviewer decides, e.g. 30m',
   'rolloutAnalysis.drain': 'give how long the old stable keeps serving in-flight requests, e.g. 5s',
+  'pickle.allow': 'list each class or function by its full name, e.g. sklearn.pipeline.Pipeline',
   'features.skewSampleSize': 'give how many entities the skew check samples, e.g. 200',
   'features.maxSkewRate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',
   'features.maxStaleness': 'give the oldest a materialization may be, e.g. 24h',

@@ -27,7 +27,10 @@ export interface PackageInspection {
 }
 
 /** Decides whether a pickle may be loaded, from its opcodes alone. */
-export type PickleScanner = (bytes: Uint8Array) => { safe: boolean; disallowed: string[]; error?: string };
+export type PickleScanner = (
+  bytes: Uint8Array,
+  allow: readonly string[],
+) => { safe: boolean; disallowed: string[]; error?: string };
 
 export interface Assessment {
   manifest: Manifest | null;
@@ -120,15 +123,17 @@ export function assessPackage(
   refusals.push(...artifact.refusals);
   reviewReasons.push(...artifact.reviewReasons);
   if (artifact.format === 'pickle' && inspection.artifactBytes) {
-    const scan = opts.scanPickle(inspection.artifactBytes);
+    const scan = opts.scanPickle(inspection.artifactBytes, policy.pickle.allow);
     if (!scan.safe) {
       refusals.push({
         code: 'pickle-unsafe',
         field: m.artifact,
         message: scan.error
           ? `${m.artifact} cannot be checked safely (${scan.error})`
-          : `${m.artifact} would import ${scan.disallowed.join(', ')}, which a model never needs`,
-        fix: 'save the model with skops.io.dump; pickles may reference only scikit-learn and numpy types',
+          : `${m.artifact} would import ${scan.disallowed.join(', ')}, which the platform's pickle allow-list does not name`,
+        fix: scan.error
+          ? 'save the model with skops.io.dump (model.skops)'
+          : 'save the model with skops.io.dump (model.skops), or ask the platform team to add each name to pickle.allow in policy/platform.yaml',
       });
     }
   }

@@ -122,7 +122,18 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   );
 
   setHandler(rolloutControlSignal, ({ action, actor, reason }) => {
-    // Before the rollout stage, an abort or promote waits for it; pause/resume only matter there.
+    // A promote skips judgements a rollout has not started making: refused before it.
+    if (action === 'promote' && state.stage !== 'rollout') {
+      record({
+        actor,
+        action: 'rollout promote refused',
+        stage: 'rollout',
+        reason: `promote applies to a rollout in progress; the release is in ${state.stage}`,
+      });
+      return;
+    }
+    // An abort before the rollout ends the release at the next stage boundary (the
+    // pipeline checks it); pause/resume only matter during the rollout.
     if (action === 'pause') control.paused = true;
     if (action === 'resume') control.paused = false;
     if (action === 'abort') control.abort ??= { actor, ...(reason ? { reason } : {}) };
@@ -193,7 +204,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     reviewReasons: Finding[],
     who: { reviewers: string[]; owner: string; deadline: string },
     during?: 'rollout',
-    /** An operator's abort or promote ends the wait: the rollout acts on it instead. */
+    /** An operator's abort (in the rollout, also a promote) ends the wait: the caller acts on it. */
     overtaken: () => boolean = () => false,
   ): Promise<ReleaseOutcome | null> => {
     if (!during) enter('review');
@@ -227,7 +238,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         actor: 'paved',
         action: 'review withdrawn',
         stage: during ?? 'review',
-        reason: 'an operator aborted or promoted the rollout',
+        reason: during ? 'an operator aborted or promoted the rollout' : 'an operator aborted the release',
       });
       return null;
     }
@@ -255,6 +266,18 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     return null;
   };
 
+  /** An operator's abort before the rollout: the release ends where it stands, no traffic moved. */
+  const abortedEarly = (): ReleaseOutcome | null => {
+    if (!control.abort) return null;
+    const { actor, reason } = control.abort;
+    const where = state.stage === 'queued' || state.stage === 'done' ? 'validate' : state.stage;
+    return outcome(
+      'rolled-back',
+      where,
+      `aborted by ${actor} during ${where}, before the rollout${reason ? ` (${reason})` : ''}; no traffic moved`,
+    );
+  };
+
   /** The stages in order; returns how the release ended. finish() records and exports it. */
   const pipeline = async (): Promise<ReleaseOutcome> => {
     const reviewReasons: Finding[] = [];
@@ -279,12 +302,16 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
     // containerize: the image is built and pushed even off the path; nothing in it runs
     // before a reviewer approves.
+    let aborted = abortedEarly();
+    if (aborted) return aborted;
     enter('containerize');
     const built = await runContainerize({ input }, manifest.template);
     stageDone(built);
 
     // bind: the feature service the model reads, checked against its signature and
     // for freshness and skew; the binding is what its containers will be given.
+    aborted = abortedEarly();
+    if (aborted) return aborted;
     enter('bind');
     const bound = await runBind({ input }, manifest);
     stageDone(bound);
@@ -294,10 +321,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     // starts it); on the path, review comes after the gates, with their report.
     let approvedOffPath = false;
     if (reviewReasons.length > 0) {
-      const ended = await askReview(reviewReasons, reviewWho);
+      const ended = await askReview(reviewReasons, reviewWho, undefined, () => control.abort !== null);
       if (ended) return ended;
       approvedOffPath = true;
     }
+    aborted = abortedEarly();
+    if (aborted) return aborted;
 
     // shadow: candidate and stable measured on replayed traffic.
     enter('shadow');
@@ -315,6 +344,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     const lateReasons: Finding[] = shadow.verdict.kind === 'needs-review' ? [...shadow.verdict.reasons] : [];
 
     // bias: per-group rates of the shadow predictions, against policy and stable.
+    aborted = abortedEarly();
+    if (aborted) return aborted;
     enter('bias');
     const bias = await runBias(
       { input },
@@ -326,10 +357,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
     // review after the gates, when one asked for it and no reviewer has decided yet
     if (lateReasons.length > 0 && state.review === null) {
-      const ended = await askReview(lateReasons, reviewWho);
+      const ended = await askReview(lateReasons, reviewWho, undefined, () => control.abort !== null);
       if (ended) return ended;
     }
 
+    aborted = abortedEarly();
+    if (aborted) return aborted;
     // rollout: the candidate takes traffic behind the gateway, step by step.
     enter('rollout');
     const rolled = await runRollout(

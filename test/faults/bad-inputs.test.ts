@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -402,5 +402,23 @@ describe('hundreds of broken inputs', () => {
       /^refused {2}shadow\.sample: traffic-sample\.jsonl line 1: request\.inputs .*\n {9}fix: write one request per line/m,
     );
     expect(res.stdout).toContain('refused (1 problem(s))');
+  }, 120_000);
+
+  it('a 5 GB file is refused from the listing, before packing reads it (validate and release)', async () => {
+    const dir = tmp();
+    cpSync(EXAMPLE, dir, { recursive: true });
+    // Sparse: no disk used. Packing it would build a tarball in memory past Node's
+    // largest Buffer and crash with a RangeError; the refusal comes first.
+    truncateSync(path.join(dir, 'model.skops'), 5 * 1024 ** 3);
+    const validate = await paved(['validate', dir]);
+    expect(validate.code, validate.stderr).toBe(2);
+    expect(validate.stdout).toMatch(
+      /^refused {2}\(package\): the package unpacks to 5120\.\d MB, over the limit of 256 MB\n {9}fix: remove data files/m,
+    );
+    const release = await paved(['release', dir, '--version', 'too-big'], {
+      PAVED_TASK_QUEUE: 'faults-nothing-runs',
+    });
+    expect(release.code, release.stderr).toBe(2);
+    expect(release.stderr).toContain('is refused before packing: the package unpacks to 5120');
   }, 120_000);
 });

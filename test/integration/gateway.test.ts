@@ -297,7 +297,12 @@ describe('no request dropped', () => {
     // (v1 only finishes what was already on its way).
     expect(beforeFirstChange.v2).toBe(start.v2);
     expect(fullEnd.v2 - fullSet.v2).toBeGreaterThan(fullEnd.v1 - fullSet.v1);
-    expect(result.requests.total).toBeGreaterThan(12_000);
+    // The load ran through every change and through the restart (whatever rate a busy
+    // machine reached): each interval has answers of its own.
+    const total = (a: { v1: number; v2: number }) => a.v1 + a.v2;
+    expect(total(beforeFirstChange)).toBeGreaterThan(total(start));
+    expect(total(fullSet)).toBeGreaterThan(total(beforeFirstChange));
+    expect(total(fullEnd)).toBeGreaterThan(total(fullSet));
     expect(result.errors).toBe(0);
     expect(result.non2xx).toBe(0);
   });

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { PickleScanResult } from '../../src/domain/pickle-scan.js';
-import { DEFAULT_PICKLE_ALLOW, isPickleSafe, scanPickle } from '../../src/domain/pickle-scan.js';
+import { isPickleSafe, scanPickle as scanWith } from '../../src/domain/pickle-scan.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from '../../src/adapters/policy-loader.js';
+
+/** The shipped policy's exact-name allow-list. */
+const ALLOW = loadPolicy(DEFAULT_POLICY_PATH).pickle.allow;
+const scanPickle = (data: Uint8Array, allow: readonly string[] = ALLOW) => scanWith(data, allow);
 
 /*
  * Fixtures were generated once with the ML venv (.paved/ml-venv: joblib 1.6.0, numpy 2.4.6,
@@ -455,9 +460,18 @@ describe('scanPickle: malicious pickles', () => {
     expectError(scanPickle(bytes('Vpos\\u0069x\nVsystem\n\x93.')), /STACK_GLOBAL/);
   });
 
-  it('does not let a dotted qualname walk out of an allowed prefix', () => {
+  it('does not let a dotted qualname walk out of an allowed name', () => {
     const r = scanPickle(bytes(PROTO4, su('sklearn.base'), su('os.system'), [0x93, 0x2e]));
     expect(r.disallowed).toEqual(['sklearn.base.os.system']);
+  });
+
+  it('refuses a general helper that scikit-learn re-exports (only listed classes pass)', () => {
+    // sklearn.utils re-exports helpers that reach any callable; no sklearn.* prefix lets them in.
+    for (const helper of ['sklearn.utils._available_if.available_if', 'sklearn.utils.deprecated']) {
+      const dot = helper.lastIndexOf('.');
+      const r = scanPickle(bytes(PROTO4, su(helper.slice(0, dot)), su(helper.slice(dot + 1)), [0x93, 0x2e]));
+      expect(r.disallowed, helper).toEqual([helper]);
+    }
   });
 
   it('never allows the hard-denied parts of sklearn or other joblib names', () => {
@@ -470,7 +484,7 @@ describe('scanPickle: malicious pickles', () => {
       'sklearn.utils._testing.assert_run_python_script_without_output',
       'joblib.numpy_pickle.load',
     ]);
-    expect(scanPickle(bytes('cjoblib\nload\n.'), ['joblib.']).disallowed).toEqual(['joblib.load']);
+    expect(scanPickle(bytes('cjoblib\nload\n.'), ['joblib.load']).disallowed).toEqual(['joblib.load']);
   });
 
   it('rejects persistent ids', () => {
@@ -569,15 +583,15 @@ describe('scanPickle: joblib smuggling', () => {
 });
 
 describe('allow-list', () => {
-  it('treats entries ending in "." as module prefixes and others as exact names', () => {
+  it('matches exact names only', () => {
     const data = fixture('evil_os_p4');
-    expect(isPickleSafe(scanPickle(data, ['posix.']))).toBe(true);
     expect(isPickleSafe(scanPickle(data, ['posix.system']))).toBe(true);
+    expect(isPickleSafe(scanPickle(data, ['posix.']))).toBe(false);
     expect(isPickleSafe(scanPickle(data, ['posix.sys']))).toBe(false);
     expect(isPickleSafe(scanPickle(data, ['posix']))).toBe(false);
   });
 
-  it('keeps dangerous names out of the default allow-list', () => {
+  it('keeps dangerous names out of the shipped allow-list', () => {
     for (const bad of [
       'builtins.eval',
       'builtins.exec',
@@ -599,7 +613,7 @@ describe('allow-list', () => {
       const r = scanPickle(bytes(PROTO4, su(module ?? ''), su(rest.join('.') || 'x'), [0x93, 0x2e]));
       expect(r.disallowed.length, bad).toBe(1);
     }
-    expect(DEFAULT_PICKLE_ALLOW.some((e) => e.startsWith('numpy.') && e.endsWith('.'))).toBe(false);
+    expect(ALLOW.filter((e) => !/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/.test(e))).toEqual([]);
   });
 });
 

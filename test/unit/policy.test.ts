@@ -32,6 +32,22 @@ describe('platform policy', () => {
     ]);
   });
 
+  it('refuses a pickle allow-list entry that is a prefix or a wildcard, naming it', () => {
+    const r = parsePolicy({
+      ...TEST_POLICY,
+      pickle: { allow: ['sklearn.pipeline.Pipeline', 'sklearn.', 'numpy.*'] },
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.findings.map((f) => f.field)).toEqual(['pickle.allow[1]', 'pickle.allow[2]']);
+    expect(r.findings[0]!.message).toMatch(/exact module\.name/);
+  });
+
+  it('a policy without a pickle allow-list lets no pickle global through', () => {
+    const r = parsePolicy(TEST_POLICY);
+    expect(r.ok && r.policy.pickle.allow).toEqual([]);
+  });
+
   it('needs a review deadline with a unit', () => {
     const r = parsePolicy({ ...TEST_POLICY, review: { deadline: 72 } });
     expect(r.ok).toBe(false);

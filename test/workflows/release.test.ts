@@ -149,6 +149,11 @@ async function saveHistory(handle: WorkflowHandle<typeof release>, name: string)
   }
 }
 
+/** An operator's abort, as `paved abort` sends it. */
+function abortAsOps(handle: WorkflowHandle, reason: string): Promise<void> {
+  return handle.signal(rolloutControlSignal, { action: 'abort', actor: 'ops@example.com', reason });
+}
+
 describe('release workflow', () => {
   it('golden path: validates, records the audit, exports it and ends released (exit 0)', async () => {
     const m = mocks(validated(manifestDoc()));
@@ -925,11 +930,7 @@ describe('release workflow', () => {
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       for (let i = 0; i < 100 && (await handle.query(stateQuery)).rollout === null; i++) await sleep(50);
-      await handle.signal(rolloutControlSignal, {
-        action: 'abort',
-        actor: 'ops@example.com',
-        reason: 'bad data',
-      });
+      await abortAsOps(handle, 'bad data');
       return handle.result();
     });
     expect(result).toEqual({
@@ -938,6 +939,63 @@ describe('release workflow', () => {
       stage: 'rollout',
       reason: 'aborted by ops@example.com: bad data',
     });
+  });
+
+  it('an abort while the release waits for review ends it there: nothing in the image runs, no traffic moves (exit 4)', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const ran: string[] = [];
+    for (const name of ['shadowEvaluate', 'biasCheck', 'requestServing'] as const) {
+      const real = m.activities[name]! as (...a: never[]) => Promise<unknown>;
+      (m.activities as Record<string, unknown>)[name] = (...a: never[]) => {
+        ran.push(name);
+        return real(...a);
+      };
+    }
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      await abortAsOps(handle, 'wrong data');
+      return handle.result();
+    });
+    expect(result).toEqual({
+      status: 'rolled-back',
+      exitCode: 4,
+      stage: 'review',
+      reason: 'aborted by ops@example.com during review, before the rollout (wrong data); no traffic moved',
+    });
+    expect(ran).toEqual([]);
+    expect(m.exported[0]!.map((e) => e.action)).toEqual([
+      'release requested',
+      'stage validate',
+      'stage containerize',
+      'stage bind',
+      'review requested',
+      'rollout abort',
+      'review withdrawn',
+      'release rolled-back',
+    ]);
+  });
+
+  it('a promote before the rollout is refused with a sentence in the audit, and the release goes on', async () => {
+    const m = mocks(validated(OFF_PATH));
+    const result = await h.run(m.activities, async (tq) => {
+      const handle = await start(tq);
+      await untilReviewPending(handle);
+      await handle.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'torch reviewed' }],
+      });
+      return handle.result();
+    });
+    expect(result.status).toBe('released');
+    const refused = m.exported[0]!.find((e) => e.action === 'rollout promote refused');
+    expect(refused).toMatchObject({
+      actor: 'ops@example.com',
+      reason: 'promote applies to a rollout in progress; the release is in review',
+    });
+    expect(m.exported[0]!.map((e) => e.action).filter((a) => a !== 'rollout promote refused')).toEqual(
+      APPROVED_ONE_STEP_TRAIL,
+    );
   });
 
   it('an operator cancelling during the build stops the build and still exports the audit', async () => {

@@ -9,7 +9,7 @@ import { resolveIdentity } from '../identity.js';
 const WHAT: Record<RolloutAction, string> = {
   pause: 'hold the canary at its current weight',
   resume: 'continue a paused rollout (the step bakes again)',
-  abort: 'roll the canary back now (exit 4)',
+  abort: 'roll the canary back now, or end the release before its rollout (exit 4)',
   promote: 'skip the remaining steps: the canary becomes stable',
 };
 
@@ -36,6 +36,10 @@ export function registerRolloutControlCommands(program: Command): void {
             throw new PavedError(
               `${ref} already ended (${state.outcome.status}); there is no rollout to ${action}`,
             );
+          if (action === 'promote' && state.stage !== 'rollout')
+            throw new PavedError(
+              `${ref} is in ${state.stage}: promote applies to a rollout in progress. Fix: promote once \`paved status ${ref}\` shows the rollout`,
+            );
           await handle.signal(rolloutControlSignal, {
             action,
             actor,
@@ -43,7 +47,9 @@ export function registerRolloutControlCommands(program: Command): void {
           });
           const where = state.rollout
             ? `at ${state.rollout.weight} %`
-            : `in stage ${state.stage}; applies when the rollout runs`;
+            : action === 'abort'
+              ? `in stage ${state.stage}; the release ends when the stage does, before any traffic moves`
+              : `in stage ${state.stage}; applies when the rollout runs`;
           process.stdout.write(`${ref}: ${action} sent by ${actor} (${where})\n`);
         });
       });

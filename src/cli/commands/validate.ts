@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { inspectPackage } from '../../adapters/package-inspector.js';
-import { packDirectory } from '../../adapters/package-store.js';
+import { directoryEntries, packDirectory } from '../../adapters/package-store.js';
+import { checkSizes } from '../../domain/package-checks.js';
 import { loadPolicy } from '../../adapters/policy-loader.js';
 import { PavedError } from '../../domain/errors.js';
 import type { Finding } from '../../domain/schema-errors.js';
@@ -45,6 +46,15 @@ export interface ValidateReport {
 /** The validate stage's checks on a directory, offline: pack it as `release` would, then assess the tarball. */
 export async function validateDirectory(dir: string): Promise<ValidateReport> {
   const policy = loadPolicy();
+  // Count and size first, from the listing: a huge file is refused before it is read.
+  const oversized = checkSizes(directoryEntries(dir), policy.packages);
+  if (oversized.length > 0) {
+    return {
+      ok: false,
+      path: null,
+      findings: oversized.map((f) => ({ ...f, severity: 'refused' as const })),
+    };
+  }
   const special = specialFiles(dir);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'paved-validate-'));
   try {
