@@ -7,7 +7,7 @@ import { scanPickle } from '../src/domain/pickle-scan.js';
 import { projectPath } from '../src/adapters/project.js';
 import { DEFAULT_POLICY_PATH, loadPolicy } from '../src/adapters/policy-loader.js';
 
-const allow = loadPolicy(DEFAULT_POLICY_PATH).pickle.allow;
+const allow = loadPolicy(DEFAULT_POLICY_PATH).allowed_types;
 
 function time(fn: () => void, rounds: number): number {
   fn(); // warm-up, not measured

@@ -1,6 +1,6 @@
 """Lists every global a pickle of the common fitted estimators imports.
 
-The platform policy's `pickle.allow` (policy/platform.yaml) is this list, reviewed:
+The platform policy's `allowed_types` (policy/platform.yaml) is this list, reviewed:
 validate refuses a pickle that imports anything else. Run it with the template's
 pinned scikit-learn after an upgrade and compare:
 

@@ -313,6 +313,13 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
         );
         // The warm-up is in the stats too; its share of CPU is small next to the window's.
         const usage = await watch.stop();
+        // A Docker that went away took the containers with it: their errors are not the
+        // model's, so this attempt measures nothing and the next one starts over.
+        await deps.docker.ping().catch((err: Error) => {
+          throw new Error(
+            `Docker stopped answering during the measurement (${err.message}); measuring again`,
+          );
+        });
         const labels = result.targets[0]!.answers.map(
           (_, i) => traffic.lines[i % traffic.lines.length]!.label,
         );

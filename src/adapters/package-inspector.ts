@@ -3,6 +3,8 @@ import * as tar from 'tar';
 import { parse as parseYaml } from 'yaml';
 import { artifactFormat, normalizeEntryPath, type PackageEntry } from '../domain/package-checks.js';
 import type { PackageInspection } from '../domain/validate.js';
+import type { ArtifactContent } from '../domain/artifact-content.js';
+import { readArtifactContent } from './artifact-reader.js';
 
 export interface TarListing {
   entries: PackageEntry[];
@@ -100,18 +102,24 @@ export async function inspectPackage(
   let artifactBytes: Uint8Array | undefined;
   let sampleText: string | undefined;
   const named = manifestText ? namedFiles(manifestText) : {};
-  const pickle = named.artifact && artifactFormat(named.artifact) === 'pickle' ? named.artifact : undefined;
-  if ((pickle || named.sample) && first.truncatedAt === undefined) {
+  let artifactContent: ArtifactContent | undefined;
+  // Any name the template serves: its bytes decide what it is.
+  const artifact = named.artifact && artifactFormat(named.artifact) ? named.artifact : undefined;
+  if ((artifact || named.sample) && first.truncatedAt === undefined) {
     // Limits first: the walk stops at the package's budget, and each file is read only
-    // up to its own (a pickle to the artifact limit, a sample to the unpacked limit).
-    if (pickle) {
+    // up to its own (the artifact to the artifact limit, a sample to the unpacked limit).
+    if (artifact) {
       const second = await listTarball(file, {
-        read: [pickle],
+        read: [artifact],
         maxFileBytes: limits.maxArtifactMB * 1024 * 1024,
         stopAfterBytes,
         stopAfterEntries,
       });
-      artifactBytes = second.files.get(pickle);
+      const bytes = second.files.get(artifact);
+      if (bytes) {
+        artifactBytes = bytes;
+        artifactContent = await readArtifactContent(bytes);
+      }
     }
     if (named.sample) {
       const third = await listTarball(file, {
@@ -123,7 +131,7 @@ export async function inspectPackage(
       sampleText = third.files.get(named.sample)?.toString('utf8');
     }
   }
-  return { entries: first.entries, manifestText, modelPy, artifactBytes, sampleText };
+  return { entries: first.entries, manifestText, modelPy, artifactBytes, artifactContent, sampleText };
 }
 
 /** The files paved.yaml names, by their path inside the package; unreadable YAML names none. */

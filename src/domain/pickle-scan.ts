@@ -998,7 +998,7 @@ const COMPRESSED_PREFIXES: readonly number[][] = [
   [0x04, 0x22, 0x4d, 0x18], // lz4
 ];
 
-/** Every global the pickle would import, and those not on `allow` (exact names, policy.pickle.allow). */
+/** Every global the pickle would import, and those not on `allow` (exact names, the policy's allowed_types). */
 export function scanPickle(data: Uint8Array, allowList: readonly string[]): PickleScanResult {
   const allow = new Set(allowList);
   const shared: Shared = { file: { data, pos: 0 }, globals: [], seen: new Set(), protocol: null };

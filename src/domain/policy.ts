@@ -126,21 +126,19 @@ export const PolicySchema = z.strictObject({
     })
     .prefault({}),
   /**
-   * What a pickle may import, by exact module.name: the scanner never matches a prefix,
-   * since scikit-learn's modules re-export general helpers. Absent: no pickle passes.
+   * What a pickle may import and a skops file may hold, by exact module.name: never a
+   * prefix, since scikit-learn's modules re-export general helpers. Absent: none.
    */
-  pickle: z
-    .strictObject({
-      allow: z.array(
-        z
-          .string()
-          .regex(
-            /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/,
-            'must be one exact module.name (a prefix such as "sklearn." or a wildcard is not allowed)',
-          ),
-      ),
-    })
-    .prefault({ allow: [] }),
+  allowed_types: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/,
+          'must be one exact module.name (a prefix such as "sklearn." or a wildcard is not allowed)',
+        ),
+    )
+    .default([]),
 });
 
 export type Policy = z.infer<typeof PolicySchema>;
@@ -154,7 +152,7 @@ const HINTS: Record<string, string> = {
   'rolloutAnalysis.inconclusiveDeadline':
     'give how long a step may wait for enough traffic before a reviewer decides, e.g. 30m',
   'rolloutAnalysis.drain': 'give how long the old stable keeps serving in-flight requests, e.g. 5s',
-  'pickle.allow': 'list each class or function by its full name, e.g. sklearn.pipeline.Pipeline',
+  allowed_types: 'list each class or function by its full name, e.g. sklearn.pipeline.Pipeline',
   'features.skewSampleSize': 'give how many entities the skew check samples, e.g. 200',
   'features.maxSkewRate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',
   'features.maxStaleness': 'give the oldest a materialization may be, e.g. 24h',

@@ -12,14 +12,17 @@ import { decidePath, type PackagePath, type Policy } from './policy.js';
 import type { StageOutcome } from './release.js';
 import type { Finding } from './schema-errors.js';
 import { samplePackageProblems } from './traffic.js';
+import { checkArtifactContent, type ArtifactContent } from './artifact-content.js';
 
 /** What the inspector read from a package, without unpacking or running anything. */
 export interface PackageInspection {
   entries: PackageEntry[];
   manifestText: string | undefined;
   modelPy: string | undefined;
-  /** The artifact's bytes when it is a pickle, for the opcode scan. */
+  /** The artifact's bytes (within the artifact limit), for the pickle opcode scan. */
   artifactBytes: Uint8Array | undefined;
+  /** What those bytes are, whatever the artifact's name says. */
+  artifactContent?: ArtifactContent;
   /** The manifest's shadow.sample, when the package holds it. */
   sampleText?: string;
   /** Why the archive could not be read at all (not gzip, not tar, cut short). */
@@ -122,8 +125,22 @@ export function assessPackage(
   const artifact = checkArtifact(m.artifact, inspection.entries, policy.packages);
   refusals.push(...artifact.refusals);
   reviewReasons.push(...artifact.reviewReasons);
-  if (artifact.format === 'pickle' && inspection.artifactBytes) {
-    const scan = opts.scanPickle(inspection.artifactBytes, policy.pickle.allow);
+  if (artifact.format && inspection.artifactContent) {
+    const content = checkArtifactContent(
+      m.artifact,
+      artifact.format,
+      inspection.artifactContent,
+      policy.allowed_types,
+    );
+    refusals.push(...content.refusals);
+    reviewReasons.push(...content.reviewReasons);
+  }
+  if (
+    artifact.format === 'pickle' &&
+    inspection.artifactContent?.kind === 'pickle' &&
+    inspection.artifactBytes
+  ) {
+    const scan = opts.scanPickle(inspection.artifactBytes, policy.allowed_types);
     if (!scan.safe) {
       refusals.push({
         code: 'pickle-unsafe',
@@ -133,7 +150,7 @@ export function assessPackage(
           : `${m.artifact} would import ${scan.disallowed.join(', ')}, which the platform's pickle allow-list does not name`,
         fix: scan.error
           ? 'save the model with skops.io.dump (model.skops)'
-          : 'save the model with skops.io.dump (model.skops), or ask the platform team to add each name to pickle.allow in policy/platform.yaml',
+          : 'save the model with skops.io.dump (model.skops), or ask the platform team to add each name to allowed_types in policy/platform.yaml',
       });
     }
   }

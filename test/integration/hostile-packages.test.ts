@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,45 @@ describe('hostile packages are refused, naming the file', () => {
     ]);
     expect(a.refusals.find((r) => r.code === 'artifact-too-large')?.message).toContain(
       'model.skops is 0.6 MB',
+    );
+  });
+
+  it('a pickle named model.skops is refused: the bytes decide the format, not the name', async () => {
+    const pickle = readFileSync(projectPath('examples', 'arrests-pickle', 'model.pkl'));
+    const a = await assess([
+      { path: 'paved.yaml', body: manifest('model.skops') },
+      { path: 'model.skops', body: pickle },
+    ]);
+    expect(a.refusals.find((r) => r.code === 'artifact-content')).toMatchObject({
+      field: 'artifact',
+      message: 'model.skops is named as a skops file but its bytes are a pickle',
+    });
+  });
+
+  it('a skops file holding a type off the allowed_types goes to a reviewer, the type named', async () => {
+    // A real skops zip whose schema names one more type than scikit-learn's.
+    const skops = execFileSync('python3', [
+      '-c',
+      [
+        'import io, json, sys, zipfile',
+        `src = zipfile.ZipFile(${JSON.stringify(projectPath('examples', 'arrests', 'model.skops'))})`,
+        "schema = json.loads(src.read('schema.json'))",
+        "schema['content']['extra'] = {'__class__': 'Backdoor', '__module__': 'mylib.models', '__loader__': 'ObjectNode', 'content': {}}",
+        'out = io.BytesIO()',
+        "with zipfile.ZipFile(out, 'w') as z:",
+        '    for n in src.namelist():',
+        "        z.writestr(n, json.dumps(schema) if n == 'schema.json' else src.read(n))",
+        'sys.stdout.buffer.write(out.getvalue())',
+      ].join('\n'),
+    ]);
+    const a = await assess([
+      { path: 'paved.yaml', body: manifest('model.skops') },
+      { path: 'model.skops', body: skops },
+    ]);
+    expect(a.refusals).toEqual([]);
+    expect(a.path).toBe('off-path');
+    expect(a.reviewReasons.find((r) => r.code === 'skops-types')?.message).toBe(
+      "model.skops holds types outside the platform's allowed_types: mylib.models.Backdoor",
     );
   });
 

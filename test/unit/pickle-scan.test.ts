@@ -6,7 +6,7 @@ import { isPickleSafe, scanPickle as scanWith } from '../../src/domain/pickle-sc
 import { DEFAULT_POLICY_PATH, loadPolicy } from '../../src/adapters/policy-loader.js';
 
 /** The shipped policy's exact-name allow-list. */
-const ALLOW = loadPolicy(DEFAULT_POLICY_PATH).pickle.allow;
+const ALLOW = loadPolicy(DEFAULT_POLICY_PATH).allowed_types;
 const scanPickle = (data: Uint8Array, allow: readonly string[] = ALLOW) => scanWith(data, allow);
 
 /*

@@ -32,20 +32,20 @@ describe('platform policy', () => {
     ]);
   });
 
-  it('refuses a pickle allow-list entry that is a prefix or a wildcard, naming it', () => {
+  it('refuses an allowed_types entry that is a prefix or a wildcard, naming it', () => {
     const r = parsePolicy({
       ...TEST_POLICY,
-      pickle: { allow: ['sklearn.pipeline.Pipeline', 'sklearn.', 'numpy.*'] },
+      allowed_types: ['sklearn.pipeline.Pipeline', 'sklearn.', 'numpy.*'],
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.findings.map((f) => f.field)).toEqual(['pickle.allow[1]', 'pickle.allow[2]']);
+    expect(r.findings.map((f) => f.field)).toEqual(['allowed_types[1]', 'allowed_types[2]']);
     expect(r.findings[0]!.message).toMatch(/exact module\.name/);
   });
 
-  it('a policy without a pickle allow-list lets no pickle global through', () => {
+  it('a policy without allowed_types lets no pickle global through', () => {
     const r = parsePolicy(TEST_POLICY);
-    expect(r.ok && r.policy.pickle.allow).toEqual([]);
+    expect(r.ok && r.policy.allowed_types).toEqual([]);
   });
 
   it('needs a review deadline with a unit', () => {
