@@ -16,7 +16,7 @@ type Activity = (...args: never[]) => Promise<unknown>;
 
 /**
  * Every activity heartbeats for as long as it runs, so a worker that dies in any of
- * them is noticed within the workflows' heartbeat timeout (workflows/worker-loss.ts).
+ * them is noticed within the workflows' heartbeat timeout (workflows/activity-options.ts).
  */
 export function heartbeating<A extends Record<string, Activity>>(activities: A): A {
   return Object.fromEntries(

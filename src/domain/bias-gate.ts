@@ -153,31 +153,28 @@ export function judgeBias(input: {
       const low = sr.min!;
       const high = sr.max!;
       const pair = [low.group, high.group];
+      const gapNow = `${gap('selection rate', attribute, low, high)}: demographic parity ratio ${fmt(ratio, t.minDpRatio)}`;
+      const below = (level: 'fail' | 'warn', sentence: string) =>
+        findings.push({
+          level,
+          attribute,
+          metric: 'demographic parity ratio',
+          groups: pair,
+          candidate: ratio,
+          limit: t.minDpRatio,
+          sentence,
+        });
       if (ratio < t.minDpRatio - EPS) {
-        findings.push({
-          level: 'fail',
-          attribute,
-          metric: 'demographic parity ratio',
-          groups: pair,
-          candidate: ratio,
-          limit: t.minDpRatio,
-          sentence:
-            `${gap('selection rate', attribute, low, high)}: demographic parity ratio ${fmt(ratio, t.minDpRatio)}, ` +
-            `below the ${fmt(t.minDpRatio)} minimum. Check whether the model leans on ${attribute} or a proxy for it; ` +
+        below(
+          'fail',
+          `${gapNow}, below the ${fmt(t.minDpRatio)} minimum. Check whether the model leans on ${attribute} or a proxy for it; ` +
             'reweight or drop the feature and retrain.',
-        });
+        );
       } else if (ratio < t.minDpRatio * (1 + t.nearMiss)) {
-        findings.push({
-          level: 'warn',
-          attribute,
-          metric: 'demographic parity ratio',
-          groups: pair,
-          candidate: ratio,
-          limit: t.minDpRatio,
-          sentence:
-            `${gap('selection rate', attribute, low, high)}: demographic parity ratio ${fmt(ratio, t.minDpRatio)}, ` +
-            `within ${pct(t.nearMiss)} of the ${fmt(t.minDpRatio)} minimum. Have a reviewer read the per-group table before it is promoted.`,
-        });
+        below(
+          'warn',
+          `${gapNow}, within ${pct(t.nearMiss)} of the ${fmt(t.minDpRatio)} minimum. Have a reviewer read the per-group table before it is promoted.`,
+        );
       }
     }
 
@@ -207,30 +204,28 @@ export function judgeBias(input: {
         : `The model wrongly flags one group of ${attribute} more often than another`;
       // Lowest first for the sentence, whichever rate it is.
       const pair = [spread.min!, spread.max!];
+      const gapNow = `${gap(what, attribute, pair[0]!, pair[1]!)}: equalized odds difference ${fmt(eod, maxEod)}`;
+      const above = (level: 'fail' | 'warn', sentence: string) =>
+        findings.push({
+          level,
+          attribute,
+          metric: 'equalized odds difference',
+          groups: pair.map((p) => p.group),
+          candidate: eod,
+          limit: maxEod,
+          sentence,
+        });
       if (eod > maxEod + EPS) {
-        findings.push({
-          level: 'fail',
-          attribute,
-          metric: 'equalized odds difference',
-          groups: pair.map((p) => p.group),
-          candidate: eod,
-          limit: maxEod,
-          sentence:
-            `${gap(what, attribute, pair[0]!, pair[1]!)}: equalized odds difference ${fmt(eod, maxEod)}, above the ${fmt(maxEod)} maximum. ` +
+        above(
+          'fail',
+          `${gapNow}, above the ${fmt(maxEod)} maximum. ` +
             `${why}; check for a proxy of ${attribute}, rebalance the training data by group and retrain.`,
-        });
+        );
       } else if (eod > maxEod * (1 - t.nearMiss)) {
-        findings.push({
-          level: 'warn',
-          attribute,
-          metric: 'equalized odds difference',
-          groups: pair.map((p) => p.group),
-          candidate: eod,
-          limit: maxEod,
-          sentence:
-            `${gap(what, attribute, pair[0]!, pair[1]!)}: equalized odds difference ${fmt(eod, maxEod)}, ` +
-            `within ${pct(t.nearMiss)} of the ${fmt(maxEod)} maximum. Have a reviewer read the per-group table before it is promoted.`,
-        });
+        above(
+          'warn',
+          `${gapNow}, within ${pct(t.nearMiss)} of the ${fmt(maxEod)} maximum. Have a reviewer read the per-group table before it is promoted.`,
+        );
       }
     }
 
@@ -256,33 +251,29 @@ export function judgeBias(input: {
     const low = sr.min!;
     const high = sr.max!;
     const now = `${gap('selection rate', attribute, low, high)} in the candidate`;
+    const fell = `Demographic parity ratio for ${attribute} fell from ${fmt(stableRatio)} (stable ${stable.version}) to ${fmt(ratio)}`;
+    const against = (level: 'fail' | 'warn', sentence: string) =>
+      findings.push({
+        level,
+        attribute,
+        metric: 'demographic parity ratio vs stable',
+        groups: [low.group, high.group],
+        candidate: ratio,
+        stable: stableRatio,
+        limit: t.maxDpRatioDrop,
+        sentence,
+      });
     if (drop > t.maxDpRatioDrop + EPS) {
-      findings.push({
-        level: 'fail',
-        attribute,
-        metric: 'demographic parity ratio vs stable',
-        groups: [low.group, high.group],
-        candidate: ratio,
-        stable: stableRatio,
-        limit: t.maxDpRatioDrop,
-        sentence:
-          `Demographic parity ratio for ${attribute} fell from ${fmt(stableRatio)} (stable ${stable.version}) to ${fmt(ratio)}, ` +
-          `more than the ${fmt(t.maxDpRatioDrop)} allowed. ${now}; compare the two versions' rates per group in the report ` +
+      against(
+        'fail',
+        `${fell}, more than the ${fmt(t.maxDpRatioDrop)} allowed. ${now}; compare the two versions' rates per group in the report ` +
           'and find what changed in the training data or the features.',
-      });
+      );
     } else if (drop > t.maxDpRatioDrop * (1 - t.nearMiss)) {
-      findings.push({
-        level: 'warn',
-        attribute,
-        metric: 'demographic parity ratio vs stable',
-        groups: [low.group, high.group],
-        candidate: ratio,
-        stable: stableRatio,
-        limit: t.maxDpRatioDrop,
-        sentence:
-          `Demographic parity ratio for ${attribute} fell from ${fmt(stableRatio)} (stable ${stable.version}) to ${fmt(ratio)}, ` +
-          `within ${pct(t.nearMiss)} of the ${fmt(t.maxDpRatioDrop)} drop allowed. Have a reviewer compare the two versions' rates per group.`,
-      });
+      against(
+        'warn',
+        `${fell}, within ${pct(t.nearMiss)} of the ${fmt(t.maxDpRatioDrop)} drop allowed. Have a reviewer compare the two versions' rates per group.`,
+      );
     }
   }
 

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
-import { durationSchema } from './duration.js';
+import { durationMs, durationSchema } from './duration.js';
 import { REQUIREMENT, rolloutSchema, type Manifest } from './manifest.js';
 import { findingsFromZod, type Finding } from './schema-errors.js';
 
@@ -25,6 +25,13 @@ export const PolicySchema = z.strictObject({
     cost_per_million_usd: z.number().positive().optional(),
   }),
   rollout: rolloutSchema,
+  /** What no package's rollout may go under: its first step at most, its bake at least. */
+  rollout_floor: z
+    .strictObject({
+      max_first_step: z.number().int().min(1).max(100).default(100),
+      min_bake: durationSchema.default('0s'),
+    })
+    .prefault({}),
   /** How a canary is judged at each rollout step (see domain/rollout.ts), and how long an old stable drains. */
   rolloutAnalysis: z
     .strictObject({
@@ -171,6 +178,30 @@ export function parsePolicy(
 
 export type PackagePath = 'golden' | 'off-path';
 
+/** A package may roll out more carefully than the platform's floor, never faster. */
+export function rolloutBelowFloor(manifest: Pick<Manifest, 'rollout'>, policy: Policy): Finding[] {
+  const { rollout } = manifest;
+  if (!rollout) return [];
+  const floor = policy.rollout_floor;
+  const findings: Finding[] = [];
+  const first = rollout.steps[0]!;
+  if (first > floor.max_first_step)
+    findings.push({
+      code: 'rollout-below-floor',
+      field: 'rollout.steps',
+      message: `the first step sends ${first} % of traffic to the new version; the platform allows at most ${floor.max_first_step} %`,
+      fix: `start at ${floor.max_first_step} % or less, e.g. steps: [${floor.max_first_step}, 50, 100], or leave rollout out to take the platform's`,
+    });
+  if (durationMs(rollout.bake) < durationMs(floor.min_bake))
+    findings.push({
+      code: 'rollout-below-floor',
+      field: 'rollout.bake',
+      message: `a bake of ${rollout.bake} is shorter than the platform's minimum of ${floor.min_bake}`,
+      fix: `bake ${floor.min_bake} or longer, or leave rollout out to take the platform's`,
+    });
+  return findings;
+}
+
 export interface PolicyDecision {
   path: PackagePath;
   /** Stops the release: the package cannot be released as it is. */
@@ -201,6 +232,7 @@ export function decidePath(manifest: Manifest, policy: Policy): PolicyDecision {
         fix: `use ${ceiling} or less, or leave budgets.${key} out to take the platform's`,
       });
   }
+  refusals.push(...rolloutBelowFloor(manifest, policy));
   const team = Object.hasOwn(policy.teams, manifest.team) ? policy.teams[manifest.team] : undefined;
   if (!team) {
     refusals.push({

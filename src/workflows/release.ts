@@ -40,7 +40,7 @@ import { runShadow } from './stages/shadow.js';
 import { runBias } from './stages/bias.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
-import { WORKER_LOSS_NOTICED_AFTER } from './worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from './activity-options.js';
 
 const { exportAudit } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '1 minute',

@@ -28,18 +28,9 @@ import {
   type ServingReply,
   type ServingRequest,
 } from './serving-definitions.js';
-import { WORKER_LOSS_NOTICED_AFTER } from './worker-loss.js';
+import { quickCall, WORKER_LOSS_NOTICED_AFTER } from './activity-options.js';
 
-const quick = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
-  retry: {
-    maximumAttempts: 10,
-    initialInterval: '1 second',
-    nonRetryableErrorTypes: [FAILURE.policyInvalid],
-  },
-  summary: 'serving: route or lane',
-});
+const quick = proxyActivities<ReleaseActivities>(quickCall('serving: route or lane'));
 const replicas = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,

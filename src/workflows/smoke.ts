@@ -1,6 +1,6 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { SmokeActivities } from '../activities/smoke.js';
-import { WORKER_LOSS_NOTICED_AFTER } from './worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from './activity-options.js';
 
 /**
  * Proves the stack end to end: a worker on the task queue, an activity that drives

@@ -91,8 +91,11 @@ describe('docker-compose.yml', () => {
     });
     for (const s of states) expect(s.HostConfig.NetworkMode).toBe('host');
 
+    // The compose worker reads the shipped policy and its rollout floor; a first
+    // release takes 100 % once ready, whatever its steps say.
     const pkg = examplePackage((doc) => {
       doc.name = model;
+      doc.rollout = { steps: [25, 100], bake: '10s' };
     });
     const release = await paved(['release', pkg, '--wait'], env, 600_000);
     expect(release.code, release.stdout + release.stderr).toBe(0);

@@ -10,7 +10,7 @@ import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
-import { looseLatency } from '../support/rollout-policy.js';
+import { anyRollout, looseLatency } from '../support/rollout-policy.js';
 
 // A scientist's first model, as a new user runs it: their own table (generated
 // here, never seen by the project), one input a sensitive attribute, no feature
@@ -27,6 +27,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'paved-first-'));
 function policyFile(): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   looseLatency(doc);
+  anyRollout(doc);
   doc.shadow = { ...doc.shadow, rate: 20, duration: '10s', warmup: '1s' };
   const file = path.join(work, 'platform.yaml');
   writeFileSync(file, stringify(doc));

@@ -17,7 +17,7 @@ import { servingReplicaName } from '../../src/domain/rollout.js';
 import { servingStateQuery, servingWorkflowId } from '../../src/workflows/serving-definitions.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
-import { quickShadow } from '../support/rollout-policy.js';
+import { anyRollout, quickShadow } from '../support/rollout-policy.js';
 import { startSecondDocker } from '../support/second-docker.js';
 
 // Two Docker daemons on this machine, both in docker.hosts: a version's replicas land
@@ -35,6 +35,7 @@ function policyFile(): string {
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
   doc.serving = { ...doc.serving, minReplicas: 2, maxReplicas: 2, reconcileEvery: `${RECONCILE_MS / 1000}s` };
   quickShadow(doc);
+  anyRollout(doc);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
   return file;

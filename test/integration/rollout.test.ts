@@ -15,7 +15,7 @@ import { startTraffic, type TrafficSummary } from '../../src/cli/traffic.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
-import { quickShadow } from '../support/rollout-policy.js';
+import { anyRollout, quickShadow } from '../support/rollout-policy.js';
 
 // The real thing: `paved release --wait` on a worker of its own, the stack's
 // gateway, real model containers, and steady traffic through the gateway from a
@@ -33,6 +33,7 @@ function policyFile(): string {
   // traffic reach 20 canary requests within their first 3 s window.
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s', inconclusiveDeadline: '15s' };
   quickShadow(doc);
+  anyRollout(doc);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
   return file;

@@ -13,7 +13,7 @@ import { startTraffic } from '../../src/cli/traffic.js';
 import type { ReleaseReport } from '../../src/report/release-report.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
-import { looseLatency } from '../support/rollout-policy.js';
+import { anyRollout, looseLatency } from '../support/rollout-policy.js';
 
 // The shadow and bias stages for real: the worker starts the candidate (and a twin
 // of the stable version) in pinned containers, replays the package's held-out
@@ -34,6 +34,7 @@ function policyFile(loose: boolean): string {
   // 200 requests (20 s at the policy's 10/s) instead of 450: enough for the p99 and
   // for 30 or more in each colour group, and the suite stays within CI's budget.
   doc.shadow = { ...doc.shadow, duration: '20s' };
+  anyRollout(doc);
   if (loose) {
     looseLatency(doc);
     // Enough live traffic to replay after half a minute of test traffic (5 % is kept).

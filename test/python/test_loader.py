@@ -37,11 +37,26 @@ def test_pickle_loads_with_the_review_flag_and_predicts_like_skops(sample):
 
 
 def test_skops_allow_list():
-    assert check_skops_types([]) == []
-    assert check_skops_types(["sklearn.linear_model._logistic.LogisticRegression", "numpy.float32"])
+    assert check_skops_types([], env={}) == []
+    assert check_skops_types(["sklearn.linear_model._logistic.LogisticRegression", "numpy.float32"], env={})
     for bad in (["builtins.eval"], ["_operator.neg"], ["numpy.load"], ["sklearn.linear_model.X", "os.system"]):
         with pytest.raises(ArtifactRefused, match="allow-list"):
-            check_skops_types(bad)
+            check_skops_types(bad, env={})
+
+
+def test_skops_types_the_worker_passes_are_exact_names():
+    env = {"PAVED_ALLOWED_TYPES": "sklearn.pipeline.Pipeline,numpy.float32"}
+    assert check_skops_types(["sklearn.pipeline.Pipeline", "numpy.float32"], env=env)
+    # a scikit-learn module the prefix rule would let through is refused when not listed
+    with pytest.raises(ArtifactRefused, match="sklearn.utils._available_if.available_if"):
+        check_skops_types(["sklearn.utils._available_if.available_if"], env=env)
+
+
+def test_skops_types_a_reviewer_approved_load_but_denied_ones_never():
+    env = {"PAVED_ALLOWED_TYPES": "sklearn.pipeline.Pipeline", "PAVED_ALLOW_PICKLE": "1"}
+    assert check_skops_types(["mylib.models.Custom"], env=env) == ["mylib.models.Custom"]
+    with pytest.raises(ArtifactRefused, match="numpy.load"):
+        check_skops_types(["numpy.load"], env=env)
 
 
 def test_skops_artifact_with_a_foreign_function_is_refused(package_copy):

@@ -21,6 +21,14 @@ export function looseLatency(doc: Record<string, Record<string, unknown>>): void
 }
 
 /**
+ * No rollout floor: test packages roll out in one short step (packages.ts), so that
+ * tests about other stages do not wait on the rollout.
+ */
+export function anyRollout(doc: Record<string, unknown>): void {
+  doc.rollout_floor = { max_first_step: 100, min_bake: '0s' };
+}
+
+/**
  * A short shadow window (4 s measured after 1 s of warm-up) with loose latency
  * budgets, for tests whose subject is not the shadow stage: the stage still runs
  * for real, on less traffic.
@@ -42,6 +50,7 @@ export function noTrafficPolicy(): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
   quickShadow(doc);
+  anyRollout(doc);
   written = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(written, stringify(doc));
   return written;
@@ -54,6 +63,7 @@ export function looseLatencyPolicy(): string {
   if (loose) return loose;
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
   looseLatency(doc);
+  anyRollout(doc);
   loose = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(loose, stringify(doc));
   return loose;

@@ -48,6 +48,39 @@ describe('platform policy', () => {
     expect(r.ok && r.policy.allowed_types).toEqual([]);
   });
 
+  it('a rollout faster than the floor is refused, each field with its fix; slower passes', () => {
+    const policy = parsePolicy({ ...TEST_POLICY, rollout_floor: { max_first_step: 25, min_bake: '10s' } });
+    if (!policy.ok) throw new Error(JSON.stringify(policy.findings));
+    const fast = decidePath(manifest({ rollout: { steps: [100], bake: '1s' } }), policy.policy);
+    expect(fast.refusals.map((f) => [f.code, f.field])).toEqual([
+      ['rollout-below-floor', 'rollout.steps'],
+      ['rollout-below-floor', 'rollout.bake'],
+    ]);
+    expect(fast.refusals[0]!.message).toBe(
+      'the first step sends 100 % of traffic to the new version; the platform allows at most 25 %',
+    );
+    expect(fast.refusals[1]!.fix).toBe("bake 10s or longer, or leave rollout out to take the platform's");
+    const careful = decidePath(manifest({ rollout: { steps: [5, 25, 100], bake: '2m' } }), policy.policy);
+    expect(careful.refusals).toEqual([]);
+  });
+
+  it('the shipped policy has a floor that its own default rollout and the examples keep', () => {
+    const r = parsePolicy(parse(readFileSync(projectPath('policy', 'platform.yaml'), 'utf8')));
+    if (!r.ok) throw new Error(JSON.stringify(r.findings));
+    expect(r.policy.rollout_floor).toEqual({ max_first_step: 25, min_bake: '10s' });
+    expect(decidePath(manifest({ rollout: r.policy.rollout }), r.policy).refusals).toEqual([]);
+    for (const example of ['arrests', 'arrests-pickle', 'arrests-slow', 'arrests-biased']) {
+      const doc = parse(readFileSync(projectPath('examples', example, 'paved.yaml'), 'utf8')) as {
+        rollout: unknown;
+      };
+      const m = manifest({ rollout: doc.rollout });
+      expect(
+        decidePath(m, r.policy).refusals.filter((f) => f.code === 'rollout-below-floor'),
+        example,
+      ).toEqual([]);
+    }
+  });
+
   it('needs a review deadline with a unit', () => {
     const r = parsePolicy({ ...TEST_POLICY, review: { deadline: 72 } });
     expect(r.ok).toBe(false);

@@ -6,7 +6,7 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../activity-options.js';
 
 // One read of the feature server and arithmetic: seconds. A feature server that
 // is down is retried for a while (`paved stack up` restarts it).

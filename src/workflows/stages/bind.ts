@@ -5,7 +5,7 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../activity-options.js';
 
 // Reading the sample offline starts a Python process with the Feast SDK: seconds,
 // not minutes. A feature server that is down is retried for a while (it restarts

@@ -3,7 +3,7 @@ import type { ContainerizeOutput } from '../../activities/containerize.js';
 import type { ReleaseActivities } from '../../activities/index.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../activity-options.js';
 
 // A cold build downloads the wheelhouse and builds the runtime image: minutes.
 // Heartbeats carry progress, and a worker that dies is noticed within the heartbeat

@@ -17,22 +17,12 @@ import type { Finding } from '../../domain/schema-errors.js';
 import type { ModelRoute } from '../../domain/route.js';
 import type { RolloutProgress } from '../definitions.js';
 import type { StageContext } from './stage.js';
-import { FAILURE } from '../../domain/errors.js';
 import { ServingLane } from './serving-lane.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { quickCall, WORKER_LOSS_NOTICED_AFTER } from '../activity-options.js';
 
 // Stats are quick calls to the gateway on loopback. Replicas and routes are changed
 // by the model's serving workflow, at this release's request (stages/serving-lane.ts).
-const gatewayCalls = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
-  retry: {
-    maximumAttempts: 10,
-    initialInterval: '1 second',
-    nonRetryableErrorTypes: [FAILURE.policyInvalid],
-  },
-  summary: 'rollout: plan or window stats',
-});
+const gatewayCalls = proxyActivities<ReleaseActivities>(quickCall('rollout: plan or window stats'));
 
 const reports = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '30 seconds',

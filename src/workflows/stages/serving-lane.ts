@@ -16,14 +16,11 @@ import {
   type ServingCommand,
   type ServingReply,
 } from '../serving-definitions.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { quickCall } from '../activity-options.js';
 
-const { requestServing } = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: WORKER_LOSS_NOTICED_AFTER,
-  retry: { maximumAttempts: 10, initialInterval: '1 second' },
-  summary: 'ask the model’s serving workflow for the rollout lane',
-});
+const { requestServing } = proxyActivities<ReleaseActivities>(
+  quickCall('ask the model’s serving workflow for the rollout lane'),
+);
 
 /** The lane may take hours (a rollout ahead holds for traffic or a review); a command, minutes. */
 const COMMAND_TIMEOUT = '20 minutes';

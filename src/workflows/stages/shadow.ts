@@ -6,7 +6,7 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { StageOutcome } from '../../domain/release.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../activity-options.js';
 
 // Starting two model containers and a replay window of about half a minute, with
 // heartbeats throughout: a worker that dies mid-replay is noticed within seconds

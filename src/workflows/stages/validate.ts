@@ -4,7 +4,7 @@ import type { StageOutcome } from '../../domain/release.js';
 import type { ValidateOutput } from '../../domain/validate.js';
 import type { StageContext } from './stage.js';
 import { FAILURE } from '../../domain/errors.js';
-import { WORKER_LOSS_NOTICED_AFTER } from '../worker-loss.js';
+import { WORKER_LOSS_NOTICED_AFTER } from '../activity-options.js';
 
 // Validation reads a small file from the store: quick, and a missing package or a
 // broken policy will not fix itself by retrying.

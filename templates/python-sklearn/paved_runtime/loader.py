@@ -31,8 +31,12 @@ DTYPES: dict[str, tuple[str, Any]] = {
 }
 
 # skops refuses types it does not know unless they are passed as trusted. We pass
-# exactly the ones it reports, and only when each is a plain scikit-learn / numpy /
-# scipy type; anything else (a user function, builtins.eval, ...) stops the start.
+# exactly the ones it reports, and only when each is on the platform's allowed_types
+# (PAVED_ALLOWED_TYPES, exact names, set by the worker from policy/platform.yaml), or
+# a reviewer approved the package after validate named them (PAVED_ALLOW_PICKLE=1).
+# Without the list (a container started by hand) the plain scikit-learn / numpy /
+# scipy modules are trusted. Anything else (a user function, builtins.eval, ...)
+# stops the start.
 TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.sparse.")
 # Inside those modules, names that read or write files or run code are still refused.
 DENIED_PREFIXES = (
@@ -183,25 +187,38 @@ def positive_class(proba: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- artifacts
 
 
-def check_skops_types(untrusted: list[str]) -> list[str]:
+def allowed_types(env: dict[str, str] | os._Environ = os.environ) -> frozenset[str] | None:
+    """The platform's exact type names, or None when the worker did not pass them."""
+    raw = env.get("PAVED_ALLOWED_TYPES")
+    return None if raw is None else frozenset(t for t in raw.split(",") if t)
+
+
+def check_skops_types(untrusted: list[str], env: dict[str, str] | os._Environ = os.environ) -> list[str]:
     """Return the types to trust, or raise if any is outside the allow-list."""
-    refused = [
-        t for t in untrusted
-        if not t.startswith(TRUSTED_MODULES) or t.startswith(DENIED_PREFIXES)
-    ]
+    allowed = allowed_types(env)
+    reviewed = pickle_allowed(env)
+
+    def trusted(t: str) -> bool:
+        if t.startswith(DENIED_PREFIXES):
+            return False
+        if reviewed:
+            return True
+        return t in allowed if allowed is not None else t.startswith(TRUSTED_MODULES)
+
+    refused = [t for t in untrusted if not trusted(t)]
     if refused:
         raise ArtifactRefused(
-            "the skops artifact contains types outside the scikit-learn/numpy allow-list: "
+            "the skops artifact contains types outside the platform's allow-list: "
             + ", ".join(sorted(refused))
             + ". Rebuild the model from scikit-learn components, or export it to ONNX."
         )
     return list(untrusted)
 
 
-def load_skops(path: Path) -> Any:
+def load_skops(path: Path, env=os.environ) -> Any:
     import skops.io as sio
 
-    trusted = check_skops_types(sio.get_untrusted_types(file=path))
+    trusted = check_skops_types(sio.get_untrusted_types(file=path), env)
     return sio.load(path, trusted=trusted)
 
 
@@ -314,7 +331,7 @@ def load_package(model_dir: str | Path, env=os.environ) -> Package:
     path = artifact_path(model_dir, str(doc["artifact"]))
     suffix = path.suffix.lower()
     if suffix == ".skops":
-        predictor: Predictor = SklearnPredictor(load_skops(path), features)
+        predictor: Predictor = SklearnPredictor(load_skops(path, env), features)
         platform = "sklearn_skops"
     elif suffix == ".onnx":
         predictor = OnnxPredictor(load_onnx(path), features)

@@ -97,7 +97,12 @@ export class DockerModelRuntime implements ModelRuntime {
 
   constructor(
     hosts: Docker | DockerHost[],
-    private readonly opts: { socketRoot: string; features: FeatureProxy },
+    private readonly opts: {
+      socketRoot: string;
+      features: FeatureProxy;
+      /** The platform's exact type names, which a skops model may be built from (the loader checks). */
+      allowedTypes?: () => readonly string[];
+    },
   ) {
     this.hosts = Array.isArray(hosts) ? hosts : [{ url: 'default', docker: hosts }];
     if (this.hosts.length === 0) throw new Error('DockerModelRuntime needs at least one Docker host');
@@ -163,6 +168,8 @@ export class DockerModelRuntime implements ModelRuntime {
       env.PAVED_FEATURE_BINDING = JSON.stringify({ ...spec.binding, server: `unix:${FEATURE_SOCKET}` });
     }
     if (spec.allowPickle) env.PAVED_ALLOW_PICKLE = '1';
+    const allowed = this.opts.allowedTypes?.();
+    if (allowed) env.PAVED_ALLOWED_TYPES = allowed.join(',');
     const container = await host.docker.createContainer(
       sealedCreateOptions({
         name,
