@@ -3,7 +3,8 @@ import type { Finding } from './schema-errors.js';
 
 /** What the artifact's bytes are, whatever its name says. */
 export type ArtifactContent =
-  | { kind: 'skops'; types: string[] }
+  /** types: null when its schema is too large to read. */
+  | { kind: 'skops'; types: string[] | null }
   | { kind: 'zip' }
   | { kind: 'onnx' }
   | { kind: 'pickle' }
@@ -115,6 +116,19 @@ export function checkArtifactContent(
     };
   }
   if (content.kind !== 'skops') return { refusals: [], reviewReasons: [] };
+  if (content.types === null) {
+    return {
+      refusals: [
+        {
+          code: 'artifact-content',
+          field: 'artifact',
+          message: `${artifact}'s skops schema is over the 256 MB paved reads to check its types`,
+          fix: 'ship a smaller model (fewer or shallower trees), or export it to ONNX',
+        },
+      ],
+      reviewReasons: [],
+    };
+  }
   const allowed = new Set(allowedTypes);
   const untrusted = content.types.filter((t) => !SKOPS_PRIMITIVES.has(t) && !allowed.has(t));
   if (untrusted.length === 0) return { refusals: [], reviewReasons: [] };

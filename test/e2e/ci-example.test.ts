@@ -4,13 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectPath } from '../../src/adapters/project.js';
 import { spawnWorker, type CliResult, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
+import { noTrafficPolicy } from '../support/rollout-policy.js';
 
 // examples/ci/release.sh as a CI job runs it: bash, npx paved, GitHub Actions
 // annotations, and the job's exit code is paved's.
+// The job validates locally before it releases: it reads the same test policy as the
+// worker (test packages roll out in one short step, under the shipped floor).
 const env = {
   PAVED_TASK_QUEUE: `e2e-ci-${randomUUID()}`,
   PAVED_USER: 'ci@example.com',
   GITHUB_ACTIONS: 'true',
+  PAVED_POLICY: noTrafficPolicy(),
 };
 let worker: SpawnedWorker;
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkArtifactContent, skopsTypes, sniffArtifact } from '../../src/domain/artifact-content.js';
 import { projectPath } from '../../src/adapters/project.js';
+import { readArtifactContent } from '../../src/adapters/artifact-reader.js';
 
 const example = (name: string, file: string) => readFileSync(projectPath('examples', name, file));
 
@@ -25,6 +26,21 @@ describe('sniffArtifact: the bytes, not the name', () => {
     expect(sniffArtifact(Buffer.from('}q\x00('))).toBe('pickle'); // protocol 1
     expect(sniffArtifact(Buffer.from('hello world'))).toBe('unknown');
     expect(sniffArtifact(new Uint8Array())).toBe('unknown');
+  });
+});
+
+describe('readArtifactContent', () => {
+  it('reads each example as what it is, the 2000-tree forest (a 30 MB schema) included', async () => {
+    for (const name of ['arrests', 'arrests-slow', 'arrests-biased']) {
+      const content = await readArtifactContent(example(name, 'model.skops'));
+      expect(content.kind, name).toBe('skops');
+      expect(content.kind === 'skops' && content.types, name).toContain('numpy.ndarray');
+    }
+    const forest = await readArtifactContent(example('arrests-slow', 'model.skops'));
+    expect(forest.kind === 'skops' && forest.types).toContain(
+      'sklearn.ensemble._forest.RandomForestClassifier',
+    );
+    expect(await readArtifactContent(example('arrests-pickle', 'model.pkl'))).toEqual({ kind: 'pickle' });
   });
 });
 
@@ -81,6 +97,13 @@ describe('checkArtifactContent', () => {
         message: "model.skops holds types outside the platform's allowed_types: mylib.Custom, os.system",
       }),
     ]);
+  });
+
+  it('refuses a skops file whose schema is too large to read, saying so', () => {
+    const r = checkArtifactContent('model.skops', 'skops', { kind: 'skops', types: null }, allowed);
+    expect(r.refusals[0]!.message).toBe(
+      "model.skops's skops schema is over the 256 MB paved reads to check its types",
+    );
   });
 
   it('passes matching bytes with every type allowed', () => {
