@@ -77,23 +77,31 @@ describe('shadow and bias gates', () => {
   it('examples/arrests-slow stops at shadow with exit 2 and the latency sentence', async () => {
     const v = `slow-${randomUUID().slice(0, 6)}`;
     const res = await paved(
-      ['release', examplePackage(() => {}, 'arrests-slow'), '--wait', '--version', v],
+      // The package tightens its own p99 budget to 100 ms (a package may): the 2000-tree
+      // forest measured a p99 of 183 ms on a fast run, under the platform's 200.
+      [
+        'release',
+        examplePackage((doc) => (doc.budgets = { p99_ms: 100 }), 'arrests-slow'),
+        '--wait',
+        '--version',
+        v,
+      ],
       env,
     );
     expect(res.code, res.stderr).toBe(2);
     // How many held-out requests it answers in time depends on the machine's speed:
     // enough to be called accurate, or too few to judge; either way with its accuracy.
     expect(res.stdout).toMatch(
-      /^stopped arrests-slow\/slow-\w+: Your model (is accurate \(accuracy 0\.\d\d on \d+ held-out requests\)|answers \(accuracy \d\.\d\d on \d+ held-out requests, too few answered to judge it\)), but its p99 is \d+ ms, \d+ ms over the 200 ms budget\. Optimize it/,
+      /^stopped arrests-slow\/slow-\w+: Your model (is accurate \(accuracy 0\.\d\d on \d+ held-out requests\)|answers \(accuracy \d\.\d\d on \d+ held-out requests, too few answered to judge it\)), but its p99 is \d+ ms, \d+ ms over the 100 ms budget\. Optimize it/,
     );
     const r = report('arrests-slow', v);
     expect(r.shadow!.candidate.accuracy!.labelled).toBeGreaterThan(0);
     expect(r.shadow!.judgement.verdict).toBe('fail');
-    expect(r.shadow!.candidate.latency.p99).toBeGreaterThan(200);
+    expect(r.shadow!.candidate.latency.p99).toBeGreaterThan(100);
     expect(r.shadow!.candidate.resources!.cpuSeconds).toBeGreaterThan(0);
     const html = readFileSync(path.join(config.home, 'reports', 'arrests-slow', v, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
-    expect(html).toContain('p99 budget 200 ms');
+    expect(html).toContain('p99 budget 100 ms');
   }, 400_000);
 
   it('examples/arrests-biased stops at bias with exit 2, naming the group and both rates', async () => {
