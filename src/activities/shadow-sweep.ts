@@ -1,4 +1,5 @@
 import type { ModelRuntime } from '../adapters/runtime/model-runtime.js';
+import { parseKeeper } from '../domain/janitor.js';
 import { workflowIdFor } from '../domain/release.js';
 
 /**
@@ -25,10 +26,9 @@ export async function sweepStrayShadows(deps: {
   const removed: string[] = [];
   const verdicts = new Map<string, Promise<boolean>>();
   for (const r of await deps.runtime.list(deps.model, 'shadow')) {
-    const keeper = r.keeper ?? '';
-    const at = keeper.indexOf('@'); // a workflow id never holds one; a queue name may
-    if (at <= 0 || keeper.slice(at + 1) !== deps.taskQueue) continue;
-    const workflowId = keeper.slice(0, at);
+    const keeper = parseKeeper(r.keeper);
+    if (!keeper || keeper.taskQueue !== deps.taskQueue) continue;
+    const { workflowId } = keeper;
     if (!verdicts.has(workflowId)) verdicts.set(workflowId, deps.releaseRunning(workflowId));
     if (await verdicts.get(workflowId)!) continue;
     await deps.runtime.stop(r.id);

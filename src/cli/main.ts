@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   replay: async () => (await import('./commands/replay.js')).registerReplayCommand,
   try: async () => (await import('./commands/try.js')).registerTryCommand,
   demo: async () => (await import('./commands/demo.js')).registerDemoCommand,
+  janitor: async () => (await import('./commands/janitor.js')).registerJanitorCommand,
 };
 const ALIASES: Record<string, string> = {
   approve: 'reviews',

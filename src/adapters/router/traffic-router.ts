@@ -13,6 +13,8 @@ export interface TrafficRouter {
   /** The route the data plane was last given for the model, or null. */
   route(model: string): Promise<ModelRoute | null>;
   removeRoute(model: string): Promise<void>;
+  /** Every model's route, by model: what the janitor judges. */
+  listRoutes(): Promise<Record<string, ModelRoute>>;
   /** Requests, errors and latency per routed version over the last windowMs. */
   stats(model: string, windowMs: number): Promise<Record<string, WindowStats>>;
   /** The model's captured live requests: files in the traffic format, older first. */

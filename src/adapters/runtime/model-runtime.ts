@@ -1,4 +1,5 @@
 import type { FeatureBinding } from '../../domain/feature-binding.js';
+import type { ManagedContainer } from '../../domain/janitor.js';
 import type { Endpoint } from '../../domain/route.js';
 
 export type ReplicaRole = 'serving' | 'shadow' | 'try';
@@ -60,6 +61,11 @@ export interface ModelRuntime {
   ): Promise<(Replica & { binding: FeatureBinding | null; allowPickle: boolean }) | null>;
   /** Every running replica of a model in one role, on every host. */
   list(model: string, role: ReplicaRole): Promise<Replica[]>;
+  /**
+   * Every container the runtime manages on every host, in any role and state (a dead one
+   * too): what the janitor judges. A host that does not answer is an error, never an empty list.
+   */
+  listManaged(): Promise<ManagedContainer[]>;
   stop(id: string): Promise<void>;
   /** The replica's last log lines. */
   logs(id: string, tail?: number): Promise<string>;

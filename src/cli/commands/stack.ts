@@ -4,6 +4,7 @@ import type { PartStatus } from '../../adapters/stack/part.js';
 import { runInForeground } from '../../adapters/stack/foreground.js';
 import { buildPlatformImage } from '../../adapters/stack/platform-image.js';
 import { stackDown, stackStatus, stackUp } from '../../adapters/stack/stack.js';
+import { countStrays } from '../janitor.js';
 import { renderTable } from '../table.js';
 
 function statusTable(parts: PartStatus[]): string {
@@ -38,12 +39,19 @@ export function registerStackCommands(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
-      const parts = await stackStatus(config);
+      const [parts, strays] = await Promise.all([stackStatus(config), countStrays(config)]);
       if (opts.json)
         process.stdout.write(
-          `${JSON.stringify({ home: config.home, healthy: parts.every((p) => p.healthy), parts }, null, 2)}\n`,
+          `${JSON.stringify({ home: config.home, healthy: parts.every((p) => p.healthy), parts, strays }, null, 2)}\n`,
         );
-      else process.stdout.write(`${statusTable(parts)}\n`);
+      else
+        process.stdout.write(
+          `${statusTable(parts)}\n\n${
+            strays.count === null
+              ? `strays: could not count (${strays.error})`
+              : `strays: ${strays.count}${strays.count > 0 ? ' (`paved janitor` lists them and why)' : ''}`
+          }\n`,
+        );
       if (!parts.every((p) => p.healthy)) process.exitCode = 1;
     });
 

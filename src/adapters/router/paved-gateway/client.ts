@@ -38,10 +38,12 @@ export class PavedGatewayRouter implements TrafficRouter, FeatureProxy {
   constructor(
     readonly url: string,
     private readonly token: string,
+    /** How long a call may wait for an answer: a status line must not wait as long as a route change. */
+    private readonly timeoutMs = 30_000,
   ) {}
 
-  static fromConfig(config: PavedConfig): PavedGatewayRouter {
-    return new PavedGatewayRouter(gatewayAdminUrl(config), gatewayToken(config));
+  static fromConfig(config: PavedConfig, timeoutMs?: number): PavedGatewayRouter {
+    return new PavedGatewayRouter(gatewayAdminUrl(config), gatewayToken(config), timeoutMs);
   }
 
   private async call<T>(method: 'GET' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T> {
@@ -51,8 +53,8 @@ export class PavedGatewayRouter implements TrafficRouter, FeatureProxy {
         method,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
       });
     } catch (err) {
       throw new Error(
@@ -67,6 +69,10 @@ export class PavedGatewayRouter implements TrafficRouter, FeatureProxy {
 
   routes(): Promise<RouteTable> {
     return this.call('GET', '/admin/routes');
+  }
+
+  async listRoutes(): Promise<Record<string, ModelRoute>> {
+    return (await this.routes()).models;
   }
 
   async route(model: string): Promise<ModelRoute | null> {

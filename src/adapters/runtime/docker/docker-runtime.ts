@@ -3,6 +3,7 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { FeatureBinding } from '../../../domain/feature-binding.js';
+import type { ManagedContainer } from '../../../domain/janitor.js';
 import { servingReplicaName, shadowContainerName } from '../../../domain/rollout.js';
 import type { Endpoint, FeatureDoor } from '../../../domain/route.js';
 import { endpointClient } from '../endpoint-client.js';
@@ -119,8 +120,12 @@ export class DockerModelRuntime implements ModelRuntime {
     return {
       id: name,
       ...info,
-      endpoint: `unix:${path.join(socketDir(this.opts.socketRoot, name), 'model.sock')}`,
+      endpoint: this.endpointOf(name),
     };
+  }
+
+  private endpointOf(name: string): Endpoint {
+    return `unix:${path.join(socketDir(this.opts.socketRoot, name), 'model.sock')}`;
   }
 
   /** The host a container of this name runs on, with its inspect output. */
@@ -234,6 +239,35 @@ export class DockerModelRuntime implements ModelRuntime {
         out.push({
           ...this.replica(name, { model, version, role, image: c.Image, index, host: host.url }),
           keeper: labels['paved.keeper'] || null,
+        });
+      }
+    }
+    return out;
+  }
+
+  async listManaged(): Promise<ManagedContainer[]> {
+    const out: ManagedContainer[] = [];
+    for (const host of this.hosts) {
+      let listed: Docker.ContainerInfo[];
+      try {
+        listed = await host.docker.listContainers({ all: true, filters: { label: ['paved.managed=true'] } });
+      } catch (err) {
+        throw new Error(`Docker host ${host.url} does not answer (${(err as Error).message})`);
+      }
+      for (const c of listed) {
+        const labels = c.Labels ?? {};
+        const release = labels['paved.release'] ?? '';
+        const slash = release.indexOf('/');
+        const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
+        out.push({
+          name,
+          model: slash > 0 ? release.slice(0, slash) : null,
+          version: slash > 0 ? release.slice(slash + 1) : null,
+          role: labels['paved.role'] || null,
+          keeper: labels['paved.keeper'] || null,
+          host: host.url,
+          running: c.State === 'running',
+          endpoint: this.endpointOf(name),
         });
       }
     }
