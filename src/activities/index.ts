@@ -7,6 +7,8 @@ import { LocalPackageStore } from '../adapters/package-store.js';
 import { loadPolicy } from '../adapters/policy-loader.js';
 import { RegistryClient } from '../adapters/registry-client.js';
 import { createAuditActivities, type AuditActivities } from './audit.js';
+import { createDecisionActivities, type DecisionActivities } from './decisions.js';
+import { verifySignature } from '../adapters/ssh-signature.js';
 import { heartbeating } from './heartbeat.js';
 import { createSmokeActivities } from './smoke.js';
 import { createContainerizeActivities, type ContainerizeActivities } from './containerize.js';
@@ -35,6 +37,7 @@ export type ReleaseActivities = ValidateActivities &
   BiasActivities &
   RolloutActivities &
   ServingActivities &
+  DecisionActivities &
   AuditActivities;
 
 export function packageStore(config: PavedConfig): LocalPackageStore {
@@ -102,6 +105,7 @@ export function createActivities(config: PavedConfig) {
       router,
       policy: () => loadPolicy(),
     }),
+    ...createDecisionActivities({ policy: () => loadPolicy(), verify: verifySignature }),
     ...createAuditActivities(auditStore(config)),
   });
 }

@@ -4,6 +4,7 @@ import type { PackageStore } from '../adapters/package-store.js';
 import type { Policy } from '../domain/policy.js';
 import type { PackageRef, StageOutcome } from '../domain/release.js';
 import {
+  nothingKnown,
   assessPackage,
   validateOutcome,
   type PickleScanner,
@@ -40,11 +41,7 @@ export function createValidateActivities(deps: {
         const code = String((err as { code?: unknown }).code ?? '');
         if (!code.startsWith('TAR_') && !code.startsWith('Z_')) throw err;
         return validateOutcome(ref.digest, {
-          manifest: null,
-          path: null,
-          artifactFormat: null,
-          reviewers: [],
-          reviewDeadline: null,
+          ...nothingKnown(),
           reviewReasons: [],
           refusals: [
             {

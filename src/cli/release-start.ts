@@ -12,6 +12,7 @@ import { MODEL_NAME } from '../domain/manifest.js';
 import { VERSION_PATTERN, VERSION_RULE, workflowIdFor, type ReleaseInput } from '../domain/release.js';
 import { PavedModel, PavedStage } from '../workflows/definitions.js';
 import type { release } from '../workflows/release.js';
+import { signDecision } from './signing.js';
 
 export interface StartedRelease {
   handle: WorkflowHandle<typeof release>;
@@ -54,7 +55,13 @@ export async function startRelease(
   client: Client,
   config: PavedConfig,
   dir: string,
-  opts: { version?: string; requestedBy: string },
+  opts: {
+    version?: string;
+    requestedBy: string;
+    /** Sign the request with this key: the requester (and the author it names) is proven. */
+    signWith?: string;
+    author?: string;
+  },
 ): Promise<StartedRelease> {
   const { name, owner } = readNameAndOwner(dir);
   // Count and size first, from the listing: a huge file is refused before it is read.
@@ -73,6 +80,19 @@ export async function startRelease(
   }
   const workflowId = workflowIdFor(name, version);
   const input: ReleaseInput = { model: name, version, package: ref, requestedBy: opts.requestedBy };
+  if (opts.signWith) {
+    input.request = await signDecision(
+      {
+        action: 'release',
+        model: name,
+        version,
+        package: ref.digest,
+        signer: opts.requestedBy,
+        ...(opts.author ? { author: opts.author } : {}),
+      },
+      opts.signWith,
+    );
+  }
   try {
     const handle = await client.workflow.start<typeof release>('release', {
       workflowId,

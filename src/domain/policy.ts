@@ -4,6 +4,12 @@ import { durationMs, durationSchema } from './duration.js';
 import { REQUIREMENT, rolloutSchema, type Manifest } from './manifest.js';
 import { findingsFromZod, type Finding } from './schema-errors.js';
 
+/** One allowed_signers line: an identity and its SSH public key (an optional comment after it). */
+const SIGNER_LINE =
+  /^[^\s@]+@[^\s@]+\s+(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\.com)\s+[A-Za-z0-9+/]+={0,3}(\s+\S.*)?$/;
+const SIGNER_RULE =
+  'must be "<identity> <key type> <base64 key>", e.g. the identity followed by the contents of ~/.ssh/id_ed25519.pub';
+
 /** `policy/platform.yaml`: what the platform team decides for every model. */
 export const PolicySchema = z.strictObject({
   templates: z.array(z.string().min(1)).min(1, 'must list at least one template'),
@@ -15,9 +21,38 @@ export const PolicySchema = z.strictObject({
   ),
   teams: z.record(
     z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a team name'),
-    z.strictObject({ reviewers: z.array(z.email()).min(1, 'a team needs at least one reviewer') }),
+    z
+      .strictObject({
+        reviewers: z.array(z.email()).min(1, 'a team needs at least one reviewer'),
+        /** Who may promote a rollout (skip its remaining steps). */
+        operators: z.array(z.email()).default([]),
+        /**
+         * The keys that prove who decided, one `<identity> <key type> <base64 key>` line each,
+         * as in ssh-keygen's allowed_signers file; CI's key too when it signs release requests.
+         */
+        signers: z.array(z.string().regex(SIGNER_LINE, SIGNER_RULE)).default([]),
+      })
+      .superRefine((team, ctx) => {
+        const keyed = new Set(team.signers.map((l) => l.split(/\s+/)[0]!.toLowerCase()));
+        for (const [role, list] of [
+          ['reviewers', team.reviewers],
+          ['operators', team.operators],
+        ] as const)
+          list.forEach((who, i) => {
+            if (!keyed.has(who.toLowerCase()))
+              ctx.addIssue({
+                code: 'custom',
+                path: [role, i],
+                message: `${who} has no key in the team's signers, so no decision of theirs can be proven`,
+              });
+          });
+      }),
   ),
-  review: z.strictObject({ deadline: durationSchema }),
+  review: z.strictObject({
+    deadline: durationSchema,
+    /** A signed decision must reach its release this soon after it was signed. */
+    signed_within: durationSchema.default('15m'),
+  }),
   budgets: z.strictObject({
     p50_ms: z.number().positive(),
     p99_ms: z.number().positive(),
@@ -153,7 +188,9 @@ export type Policy = z.infer<typeof PolicySchema>;
 const HINTS: Record<string, string> = {
   templates: 'list the golden-path templates, e.g. [python-sklearn]',
   approvedLibraries: 'map package names to version ranges, e.g. scikit-learn: "1.9.1"',
-  teams: 'map team names to reviewers, e.g. risk: {reviewers: [bob@example.com]}',
+  teams:
+    'map team names to reviewers and their keys, e.g. risk: {reviewers: [bob@example.com], signers: ["bob@example.com ssh-ed25519 AAAA…"]}',
+  'review.signed_within': 'give how long a signed decision stays good, e.g. 15m',
   'review.deadline': 'give how long a review may wait, e.g. 72h',
   'rolloutAnalysis.minRequests': 'give how many canary requests a window needs before it is judged, e.g. 50',
   'rolloutAnalysis.inconclusiveDeadline':
@@ -209,7 +246,9 @@ export interface PolicyDecision {
   /** Off the golden path: releasable after a human review. */
   reviewReasons: Finding[];
   reviewers: string[];
+  operators: string[];
   reviewDeadline: string;
+  signedWithin: string;
 }
 
 /**
@@ -278,7 +317,9 @@ export function decidePath(manifest: Manifest, policy: Policy): PolicyDecision {
     refusals,
     reviewReasons,
     reviewers: team?.reviewers ?? [],
+    operators: team?.operators ?? [],
     reviewDeadline: policy.review.deadline,
+    signedWithin: policy.review.signed_within,
   };
 }
 

@@ -3,6 +3,7 @@
  * and functions only: workflow code imports this.
  */
 import type { Finding } from './schema-errors.js';
+import type { SignedDecision } from './signed-decision.js';
 
 /** Every stage of DESIGN.md in order. Only the built ones run; see workflows/release.ts. */
 export const STAGES = ['validate', 'containerize', 'bind', 'shadow', 'bias', 'review', 'rollout'] as const;
@@ -33,7 +34,10 @@ export interface ReleaseInput {
   model: string;
   version: string;
   package: PackageRef;
+  /** Who asked: a claim, unless `request` proves it. */
   requestedBy: string;
+  /** The release request signed by its requester (a person, or CI for the commit's author). */
+  request?: SignedDecision;
 }
 
 export type ReleaseStatus =
@@ -96,12 +100,6 @@ export function parseReleaseRef(ref: string): { model: string; version: string }
 
 export type ReviewDecision = 'approve' | 'reject';
 
-export interface ReviewRequest {
-  decision: ReviewDecision;
-  reviewer: string;
-  comment?: string;
-}
-
 export interface ReviewResult {
   decision: ReviewDecision;
   reviewer: string;
@@ -109,6 +107,9 @@ export interface ReviewResult {
   at: string;
   /** Which review of the release this decided (1 = the first). */
   round?: number;
+  /** The fingerprint of the key that signed it, and when it was signed. */
+  key?: string;
+  signedAt?: string;
 }
 
 export interface PendingReview {
@@ -124,29 +125,4 @@ export interface PendingReview {
    * inconclusive rollout step); each round is decided on its own.
    */
   round: number;
-}
-
-/** Pure: why a review request is refused, or undefined when it may proceed. */
-export function reviewRefusal(
-  req: ReviewRequest,
-  ctx: { pending?: PendingReview; decided?: ReviewResult; owner?: string; reviewers: string[] },
-): string | undefined {
-  if (req.decision !== 'approve' && req.decision !== 'reject')
-    return `decision must be approve or reject, not "${String(req.decision)}"`;
-  if (!req.reviewer) return "a review needs the reviewer's identity (--as or PAVED_USER)";
-  if (ctx.decided) {
-    if (ctx.decided.reviewer === req.reviewer && ctx.decided.decision === req.decision) return undefined;
-    return `this release was already ${ctx.decided.decision === 'approve' ? 'approved' : 'rejected'} by ${ctx.decided.reviewer}`;
-  }
-  if (!ctx.pending) return 'no review is pending for this release';
-  // E-mail addresses compare case-insensitively: Alice@x.com is alice@x.com.
-  const who = req.reviewer.toLowerCase();
-  if (who === ctx.pending.owner.toLowerCase())
-    return `${req.reviewer} owns this model and cannot review their own release`;
-  if (who === ctx.pending.requestedBy.toLowerCase())
-    return `${req.reviewer} started this release and cannot review it`;
-  if (!ctx.pending.reviewers.some((r) => r.toLowerCase() === who)) {
-    return `${req.reviewer} is not a reviewer for this team (allowed: ${ctx.pending.reviewers.join(', ')})`;
-  }
-  return undefined;
 }

@@ -44,7 +44,11 @@ export interface Assessment {
   /** Off the golden path: a human must approve. */
   reviewReasons: Finding[];
   reviewers: string[];
+  /** Who may promote its rollout. */
+  operators: string[];
   reviewDeadline: string | null;
+  /** How long a signed decision stays good (policy review.signed_within). */
+  signedWithin: string | null;
 }
 
 export interface ValidateOutput extends Assessment {
@@ -87,6 +91,19 @@ function readManifest(text: string | undefined): { manifest: Manifest } | { find
   };
 }
 
+/** What a refused package tells: no manifest, no path, nobody to decide. */
+export function nothingKnown(): Omit<Assessment, 'refusals' | 'reviewReasons'> {
+  return {
+    manifest: null,
+    path: null,
+    artifactFormat: null,
+    reviewers: [],
+    operators: [],
+    reviewDeadline: null,
+    signedWithin: null,
+  };
+}
+
 /**
  * Pure: every check of the validate stage (and of `paved validate`): package
  * layout, manifest schema, policy, artifact format and safety, model.py hooks.
@@ -96,7 +113,7 @@ export function assessPackage(
   policy: Policy,
   opts: { expectedModel?: string; scanPickle: PickleScanner },
 ): Assessment {
-  const none = { manifest: null, path: null, artifactFormat: null, reviewers: [], reviewDeadline: null };
+  const none = nothingKnown();
   if (inspection.unreadable !== undefined) {
     const refusal: Finding = {
       code: 'unreadable-package',
@@ -188,7 +205,9 @@ export function assessPackage(
     refusals,
     reviewReasons,
     reviewers: decision.reviewers,
+    operators: decision.operators,
     reviewDeadline: decision.reviewDeadline,
+    signedWithin: decision.signedWithin,
   };
 }
 

@@ -3,14 +3,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AuditEntry } from '../domain/audit.js';
-import type {
-  PendingReview,
-  ReleaseOutcome,
-  ReviewRequest,
-  ReviewResult,
-  StageName,
-  Verdict,
-} from '../domain/release.js';
+import type { PendingReview, ReleaseOutcome, ReviewResult, StageName, Verdict } from '../domain/release.js';
+import type { SignedDecision } from '../domain/signed-decision.js';
 
 export const PavedStage = defineSearchAttributeKey('PavedStage', SearchAttributeType.KEYWORD);
 export const PavedModel = defineSearchAttributeKey('PavedModel', SearchAttributeType.KEYWORD);
@@ -32,6 +26,8 @@ export interface StageSummary {
 export interface ReleaseState {
   model: string;
   version: string;
+  /** sha256:<hex> of the package: what a signed decision names. */
+  digest: string;
   owner: string | null;
   /** Where the release stands: a stage name while running, the final status after. */
   stage: StageName | 'queued' | 'done';
@@ -53,7 +49,8 @@ export interface RolloutProgress {
   note: string;
 }
 
-export type RolloutAction = 'pause' | 'resume' | 'abort' | 'promote';
+/** Open to anyone the team lists and recorded; promote is a signed decision (promoteUpdate). */
+export type RolloutAction = 'pause' | 'resume' | 'abort';
 
 export interface RolloutControlRequest {
   action: RolloutAction;
@@ -61,8 +58,16 @@ export interface RolloutControlRequest {
   reason?: string;
 }
 
-export const reviewUpdate = defineUpdate<ReviewResult, [ReviewRequest]>('review');
+/** A reviewer's signed approve or reject of the pending review round. */
+export const reviewUpdate = defineUpdate<ReviewResult, [SignedDecision]>('review');
+/** An operator's signed promote: the rollout skips its remaining steps. */
+export const promoteUpdate = defineUpdate<string, [SignedDecision]>('promote');
+/**
+ * Any signed decision (approve, reject, promote) as a Signal, for the Temporal UI's
+ * "Send a Signal": checked like the Updates; a refusal is written to the audit.
+ */
+export const decisionSignal = defineSignal<[SignedDecision]>('signedDecision');
 export const stateQuery = defineQuery<ReleaseState>('state');
 export const auditQuery = defineQuery<AuditEntry[]>('audit');
-/** Operators steer a rollout: pause holds the weight, resume bakes the step again, abort rolls back, promote skips to 100 %. */
+/** Operators steer a rollout: pause holds the weight, resume bakes the step again, abort rolls back. */
 export const rolloutControlSignal = defineSignal<[RolloutControlRequest]>('rolloutControl');

@@ -14,11 +14,9 @@ import type { AuditEntry } from '../domain/audit.js';
 import {
   outcome,
   releaseNameProblem,
-  reviewRefusal,
   type PendingReview,
   type ReleaseInput,
   type ReleaseOutcome,
-  type ReviewResult,
   type StageName,
   type StageOutcome,
 } from '../domain/release.js';
@@ -29,7 +27,6 @@ import {
   PavedModel,
   PavedOutcome,
   PavedStage,
-  reviewUpdate,
   rolloutControlSignal,
   stateQuery,
   type ReleaseState,
@@ -41,6 +38,9 @@ import { runBias } from './stages/bias.js';
 import { runContainerize } from './stages/containerize.js';
 import { runValidate } from './stages/validate.js';
 import { WORKER_LOSS_NOTICED_AFTER } from './activity-options.js';
+import { openDecisionDesk } from './decisions.js';
+import { checkReleaseRequest } from './release-request.js';
+import { controlRefusal, type Deciders } from '../domain/signed-decision.js';
 
 const { exportAudit } = proxyActivities<ReleaseActivities>({
   startToCloseTimeout: '1 minute',
@@ -59,6 +59,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const state: ReleaseState = {
     model: input.model,
     version: input.version,
+    digest: input.package.digest,
     owner: null,
     stage: 'queued',
     stages: [],
@@ -88,48 +89,31 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
   setHandler(stateQuery, () => state);
   setHandler(auditQuery, () => audit);
-  setHandler(
-    reviewUpdate,
-    (req): ReviewResult => {
-      // A repeated identical decision gets the first answer back (CI and people retry).
-      if (state.review) return state.review;
-      const result: ReviewResult = {
-        ...req,
-        at: new Date().toISOString(),
-        round: state.pendingReview?.round ?? 1,
-      };
-      state.review = result;
-      state.pendingReview = null;
-      record({
-        actor: req.reviewer,
-        action: req.decision === 'approve' ? 'review approved' : 'review rejected',
-        stage: 'review',
-        verdict: req.decision === 'approve' ? 'pass' : 'fail',
-        reason: req.comment,
-      });
-      return result;
+  let deciders: (Deciders & { signedWithin: string }) | null = null;
+  openDecisionDesk({
+    input,
+    state,
+    record,
+    deciders: () => deciders,
+    promote: (actor, reason) => {
+      control.promote ??= { actor, ...(reason ? { reason } : {}) };
     },
-    {
-      validator: (req) => {
-        const refusal = reviewRefusal(req, {
-          pending: state.pendingReview ?? undefined,
-          decided: state.review ?? undefined,
-          reviewers: state.pendingReview?.reviewers ?? [],
-        });
-        if (refusal) throw new Error(refusal);
-      },
-    },
-  );
+  });
 
   setHandler(rolloutControlSignal, ({ action, actor, reason }) => {
-    // A promote skips judgements a rollout has not started making: refused before it.
-    if (action === 'promote' && state.stage !== 'rollout') {
+    // Promote skips every remaining judgement: only a signed decision does that.
+    if ((action as string) === 'promote') {
       record({
         actor,
         action: 'rollout promote refused',
         stage: 'rollout',
-        reason: `promote applies to a rollout in progress; the release is in ${state.stage}`,
+        reason: 'promote must be signed by an operator of the team: use `paved promote`',
       });
+      return;
+    }
+    const refusal = controlRefusal(actor, deciders);
+    if (refusal) {
+      record({ actor, action: `rollout ${action} refused`, stage: 'rollout', reason: refusal });
       return;
     }
     // An abort before the rollout ends the release at the next stage boundary (the
@@ -137,7 +121,6 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     if (action === 'pause') control.paused = true;
     if (action === 'resume') control.paused = false;
     if (action === 'abort') control.abort ??= { actor, ...(reason ? { reason } : {}) };
-    if (action === 'promote') control.promote ??= { actor, ...(reason ? { reason } : {}) };
     if (state.rollout) state.rollout.paused = control.paused;
     record({ actor, action: `rollout ${action}`, stage: 'rollout', ...(reason ? { reason } : {}) });
   });
@@ -294,6 +277,18 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     if (validated.verdict.kind === 'needs-review') reviewReasons.push(...validated.verdict.reasons);
     const manifest = validated.output.manifest!;
     state.owner = manifest.owner;
+    const team: Deciders = {
+      team: manifest.team,
+      reviewers: validated.output.reviewers,
+      operators: validated.output.operators,
+      owner: manifest.owner,
+      requestedBy: input.requestedBy,
+    };
+    const signedWithin = validated.output.signedWithin ?? '15m';
+    // A signed request proves who asked (and, from CI, whose commit it is): neither may review it.
+    const request = await checkReleaseRequest(input, team, signedWithin, record);
+    if ('refused' in request) return outcome('stopped', 'validate', request.refused);
+    deciders = { ...request.deciders, signedWithin };
     const reviewWho = {
       reviewers: validated.output.reviewers,
       owner: manifest.owner,

@@ -6,11 +6,10 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
-import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
-import { anyRollout, looseLatency } from '../support/rollout-policy.js';
+import { anyRollout, basePolicyDoc, looseLatency } from '../support/rollout-policy.js';
 
 // A scientist's first model, as a new user runs it: their own table (generated
 // here, never seen by the project), one input a sensitive attribute, no feature
@@ -25,7 +24,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'paved-first-'));
 
 /** The shipped policy; latency out of reach (a busy CI machine) and a shadow window with 30+ rows per group. */
 function policyFile(): string {
-  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = basePolicyDoc();
   looseLatency(doc);
   anyRollout(doc);
   doc.shadow = { ...doc.shadow, rate: 20, duration: '10s', warmup: '1s' };

@@ -4,12 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { connectClient } from '../../src/adapters/temporal-connection.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
-import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { gatewayUrl, PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
 import { startTraffic } from '../../src/cli/traffic.js';
@@ -17,7 +16,7 @@ import { servingReplicaName } from '../../src/domain/rollout.js';
 import { servingStateQuery, servingWorkflowId } from '../../src/workflows/serving-definitions.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
-import { anyRollout, quickShadow } from '../support/rollout-policy.js';
+import { anyRollout, basePolicyDoc, quickShadow } from '../support/rollout-policy.js';
 import { startSecondDocker } from '../support/second-docker.js';
 
 // Two Docker daemons on this machine, both in docker.hosts: a version's replicas land
@@ -31,7 +30,7 @@ const BODY = readFileSync(projectPath('examples', 'arrests', 'sample-request-ent
 const RECONCILE_MS = 2_000;
 
 function policyFile(): string {
-  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = basePolicyDoc();
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
   doc.serving = { ...doc.serving, minReplicas: 2, maxReplicas: 2, reconcileEvery: `${RECONCILE_MS / 1000}s` };
   quickShadow(doc);

@@ -3,19 +3,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { dockerClient } from '../../src/adapters/docker-client.js';
 import { gatewayUrl, PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
 import { startLocalGateway, TOKEN } from '../support/local-gateway.js';
-import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { startTraffic, type TrafficSummary } from '../../src/cli/traffic.js';
 import { servingContainerName } from '../../src/domain/rollout.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
-import { anyRollout, quickShadow } from '../support/rollout-policy.js';
+import { anyRollout, basePolicyDoc, quickShadow } from '../support/rollout-policy.js';
 
 // The real thing: `paved release --wait` on a worker of its own, the stack's
 // gateway, real model containers, and steady traffic through the gateway from a
@@ -28,7 +27,7 @@ const docker = dockerClient(config);
 const BODY = readFileSync(projectPath('examples', 'arrests', 'sample-request-entities.json'), 'utf8');
 
 function policyFile(): string {
-  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = basePolicyDoc();
   // A step without traffic holds 15 s before it asks a reviewer; the tests with
   // traffic reach 20 canary requests within their first 3 s window.
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s', inconclusiveDeadline: '15s' };

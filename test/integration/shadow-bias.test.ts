@@ -4,16 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { gatewayUrl, PavedGatewayRouter } from '../../src/adapters/router/paved-gateway/client.js';
-import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { startTraffic } from '../../src/cli/traffic.js';
 import type { ReleaseReport } from '../../src/report/release-report.js';
 import { paved, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { examplePackage } from '../support/packages.js';
-import { anyRollout, looseLatency } from '../support/rollout-policy.js';
+import { anyRollout, basePolicyDoc, looseLatency } from '../support/rollout-policy.js';
 
 // The shadow and bias stages for real: the worker starts the candidate (and a twin
 // of the stable version) in pinned containers, replays the package's held-out
@@ -29,7 +28,7 @@ const ENTITIES = readFileSync(projectPath('examples', 'arrests', 'sample-request
  * budgets, for the test whose subject is the comparison with stable, not the budget.
  */
 function policyFile(loose: boolean): string {
-  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = basePolicyDoc();
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
   // 200 requests (20 s at the policy's 10/s) instead of 450: enough for the p99 and
   // for 30 or more in each colour group, and the suite stays within CI's budget.

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { projectPath } from '../../src/adapters/project.js';
 import { freePort } from './free-port.js';
 import { noTrafficPolicy } from './rollout-policy.js';
+import { testKey } from './signers.js';
 
 export interface CliResult {
   code: number | null;
@@ -59,6 +60,19 @@ export async function spawnWorker(env: NodeJS.ProcessEnv): Promise<SpawnedWorker
   };
 }
 
+const SIGNED = new Set(['approve', 'reject', 'promote']);
+
+/**
+ * A person deciding signs with their own key, as on their laptop: the test key of
+ * whoever `--as` (or PAVED_USER) names, unless the test passes a key itself.
+ */
+function ownKey(args: string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!SIGNED.has(args[0] ?? '') || args.includes('--key') || env.PAVED_SIGNING_KEY) return {};
+  const as = args.indexOf('--as');
+  const who = as >= 0 ? args[as + 1] : (env.PAVED_USER ?? process.env.PAVED_USER);
+  return who ? { PAVED_SIGNING_KEY: testKey(who) } : {};
+}
+
 /** Starts a `paved` command and lets the test read its output while it runs. */
 export function pavedBackground(
   args: string[],
@@ -66,7 +80,7 @@ export function pavedBackground(
   cwd?: string,
 ): { done: Promise<CliResult>; stdout: () => string; kill: () => void } {
   const child = spawn(process.execPath, [projectPath('bin', 'paved.js'), ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...ownKey(args, env), ...env },
     ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

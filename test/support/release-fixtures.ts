@@ -1,13 +1,22 @@
 import { stringify } from 'yaml';
 import { parsePolicy, type Policy } from '../../src/domain/policy.js';
 import type { PackageRef, ReleaseInput, StageOutcome } from '../../src/domain/release.js';
+import { signerLine } from './signers.js';
 import { assessPackage, validateOutcome, type ValidateOutput } from '../../src/domain/validate.js';
 
 export const TEST_POLICY: Policy = (() => {
   const p = parsePolicy({
     templates: ['python-sklearn'],
     approvedLibraries: { 'scikit-learn': '>=1.6 <2', numpy: '>=1.26 <3' },
-    teams: { risk: { reviewers: ['bob@example.com', 'carol@example.com'] } },
+    teams: {
+      risk: {
+        reviewers: ['bob@example.com', 'carol@example.com'],
+        operators: ['ops@example.com'],
+        signers: ['bob@example.com', 'carol@example.com', 'ops@example.com', 'ci@example.com'].map(
+          signerLine,
+        ),
+      },
+    },
     review: { deadline: '72h' },
     budgets: { p50_ms: 100, p99_ms: 200, error_rate: 0.01 },
     rollout: { steps: [5, 25, 50, 100], bake: '60s' },

@@ -1,6 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { ReleaseActivities } from '../../src/activities/index.js';
 import { createServingActivities } from '../../src/activities/serving.js';
+import { createDecisionActivities } from '../../src/activities/decisions.js';
+import { verifySignature } from '../../src/adapters/ssh-signature.js';
+import { TEST_POLICY } from './release-fixtures.js';
 import type { AuditEntry } from '../../src/domain/audit.js';
 import type { StageOutcome } from '../../src/domain/release.js';
 import { DEFAULT_LIMITS, servingContainerName } from '../../src/domain/rollout.js';
@@ -97,6 +100,9 @@ export function mocks(
     windowStats: async () => ({}),
     stopServing: async () => undefined,
     reportRollout: async () => null,
+    // Signatures are checked for real, against the test policy's keys.
+    verifyDecision: createDecisionActivities({ policy: () => TEST_POLICY, verify: verifySignature })
+      .verifyDecision,
     exportAudit: async ({ entries }) => {
       await gate;
       exported.push(entries);
@@ -104,4 +110,25 @@ export function mocks(
     },
   };
   return m;
+}
+
+/**
+ * A rollout in two steps (5 %, 100 %) after a stable v0 that a gateway routes alone:
+ * `bakeMs` per step, and `limits` over the policy's defaults.
+ */
+export function afterStableV0(m: Mocks, bakeMs: number, limits: Partial<typeof DEFAULT_LIMITS> = {}): void {
+  m.activities.planRollout = async () => ({
+    steps: [5, 100],
+    bakeMs,
+    drainMs: 0,
+    reconcileEveryMs: 60_000,
+    limits: { ...DEFAULT_LIMITS, ...limits },
+  });
+  m.activities.currentRoute = async () => ({
+    stable: { version: 'v0', endpoints: ['http://127.0.0.1:2'] },
+    canary: null,
+    shadow: null,
+    faults: {},
+    stickyInput: null,
+  });
 }

@@ -3,8 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_POLICY_PATH } from '../../src/adapters/policy-loader.js';
+import { withTestSigners } from './signers.js';
 
 let written: string | undefined;
+
+/**
+ * The shipped policy as a document to adjust, with the test identities' keys as its
+ * signers (the shipped keys are examples whose private halves nobody has).
+ */
+export function basePolicyDoc(): Record<string, Record<string, unknown>> {
+  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  withTestSigners(doc);
+  return doc;
+}
 
 /**
  * Latency budgets out of reach, for tests whose subject is not latency: on a test
@@ -47,7 +58,7 @@ export function quickShadow(doc: Record<string, Record<string, unknown>>): void 
  */
 export function noTrafficPolicy(): string {
   if (written) return written;
-  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = basePolicyDoc();
   doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
   quickShadow(doc);
   anyRollout(doc);
@@ -61,7 +72,7 @@ let loose: string | undefined;
 /** The platform policy as shipped, with latency budgets out of reach (see looseLatency). */
 export function looseLatencyPolicy(): string {
   if (loose) return loose;
-  const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = basePolicyDoc();
   looseLatency(doc);
   anyRollout(doc);
   loose = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');

@@ -26,9 +26,38 @@ describe('platform policy', () => {
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.findings.map((f) => f.field).sort()).toEqual([
+    expect([...new Set(r.findings.map((f) => f.field))].sort()).toEqual([
       'approvedLibraries.numpy',
       'teams.risk.reviewers[0]',
+    ]);
+  });
+
+  it('refuses a reviewer or operator whose key is not among the signers, and a signer line that is no key', () => {
+    const r = parsePolicy({
+      ...TEST_POLICY,
+      teams: {
+        risk: {
+          reviewers: ['bob@example.com'],
+          signers: [TEST_POLICY.teams.risk!.signers[0], 'ops@example.com my-password'],
+        },
+      },
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.findings.map((f) => [f.field, f.message])).toEqual([
+      ['teams.risk.signers[1]', expect.stringContaining('must be "<identity> <key type> <base64 key>"')],
+    ]);
+    const unkeyed = parsePolicy({
+      ...TEST_POLICY,
+      teams: { risk: { ...TEST_POLICY.teams.risk!, reviewers: ['bob@example.com', 'zoe@example.com'] } },
+    });
+    expect(unkeyed.ok).toBe(false);
+    if (unkeyed.ok) return;
+    expect(unkeyed.findings.map((f) => [f.field, f.message])).toEqual([
+      [
+        'teams.risk.reviewers[1]',
+        "zoe@example.com has no key in the team's signers, so no decision of theirs can be proven",
+      ],
     ]);
   });
 
@@ -97,7 +126,9 @@ describe('golden path or off path', () => {
       refusals: [],
       reviewReasons: [],
       reviewers: ['bob@example.com', 'carol@example.com'],
+      operators: ['ops@example.com'],
       reviewDeadline: '72h',
+      signedWithin: '15m',
     });
   });
 

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { extendsTrail, type AuditEntry } from '../../src/domain/audit.js';
 import { durationMs } from '../../src/domain/duration.js';
-import { outcome, parseReleaseRef, reviewRefusal, type PendingReview } from '../../src/domain/release.js';
+import { outcome, parseReleaseRef } from '../../src/domain/release.js';
 import { manifestDoc, validated } from '../support/release-fixtures.js';
-
-const pending: PendingReview = {
-  reasons: [],
-  reviewers: ['bob@example.com', 'carol@example.com'],
-  owner: 'alice@example.com',
-  requestedBy: 'ci@example.com',
-  since: '2026-01-01T00:00:00Z',
-  round: 1,
-  deadline: '72h',
-};
 
 describe('exit codes', () => {
   it.each([
@@ -25,50 +15,6 @@ describe('exit codes', () => {
     ['failed', 1],
   ] as const)('%s exits %i', (status, code) => {
     expect(outcome(status, 'done', 'x').exitCode).toBe(code);
-  });
-});
-
-describe('review refusals', () => {
-  const approve = (reviewer: string) => ({ decision: 'approve' as const, reviewer });
-  it('lets a listed reviewer decide', () => {
-    expect(
-      reviewRefusal(approve('bob@example.com'), { pending, reviewers: pending.reviewers }),
-    ).toBeUndefined();
-  });
-  it('refuses the owner in any letter case, and whoever started the release', () => {
-    expect(reviewRefusal(approve('Alice@Example.com'), { pending, reviewers: [] })).toContain(
-      'cannot review their own release',
-    );
-    expect(
-      reviewRefusal(approve('ci@example.com'), {
-        pending: { ...pending, reviewers: ['ci@example.com'] },
-        reviewers: [],
-      }),
-    ).toBe('ci@example.com started this release and cannot review it');
-    expect(reviewRefusal(approve('BOB@example.com'), { pending, reviewers: [] })).toBeUndefined();
-  });
-  it('refuses the owner, an unlisted reviewer, and a review with none pending', () => {
-    expect(reviewRefusal(approve('alice@example.com'), { pending, reviewers: [] })).toContain(
-      'cannot review their own release',
-    );
-    expect(reviewRefusal(approve('eve@example.com'), { pending, reviewers: [] })).toContain(
-      'is not a reviewer for this team',
-    );
-    expect(reviewRefusal(approve('bob@example.com'), { reviewers: [] })).toBe(
-      'no review is pending for this release',
-    );
-  });
-  it('accepts a repeat of the decision already made, refuses a different one', () => {
-    const decided = { decision: 'approve' as const, reviewer: 'bob@example.com', at: 't' };
-    expect(reviewRefusal(approve('bob@example.com'), { decided, reviewers: [] })).toBeUndefined();
-    expect(
-      reviewRefusal({ decision: 'reject', reviewer: 'bob@example.com' }, { decided, reviewers: [] }),
-    ).toBe('this release was already approved by bob@example.com');
-  });
-  it('refuses an unknown decision', () => {
-    expect(
-      reviewRefusal({ decision: 'maybe' as never, reviewer: 'bob@example.com' }, { pending, reviewers: [] }),
-    ).toContain('approve or reject');
   });
 });
 

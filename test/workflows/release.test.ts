@@ -26,6 +26,8 @@ import { manifestDoc, releaseInput, TEST_POLICY, validated } from '../support/re
 import { ReleaseHarness } from '../support/release-worker.js';
 import { mocks as releaseMocks, SHADOW_OUTPUT, type Mocks } from '../support/release-mocks.js';
 import { APPROVED_ONE_STEP_TRAIL } from '../support/packages.js';
+import { decide, promoteAs, signedFor } from '../support/decisions.js';
+import { signerLine } from '../support/signers.js';
 import { loadConfig } from '../../src/adapters/config-loader.js';
 import { venvBin } from '../../src/adapters/stack/python-env.js';
 
@@ -197,9 +199,7 @@ describe('release workflow', () => {
       const handle = await start(tq);
       const pending = await untilReviewPending(handle);
       expect((await handle.describe()).typedSearchAttributes.get(PavedStage)).toBe('review');
-      const review = await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'torch reviewed' }],
-      });
+      const review = await decide(handle, 'approve', 'bob@example.com', 'torch reviewed');
       return { result: await handle.result(), review, pending, handle };
     });
     expect(pending.pendingReview).toMatchObject({
@@ -212,7 +212,11 @@ describe('release workflow', () => {
     expect(review).toMatchObject({ decision: 'approve', reviewer: 'bob@example.com' });
     expect(result.status).toBe('released');
     expect(m.exported[0]!.map((e) => e.action)).toEqual(APPROVED_ONE_STEP_TRAIL);
-    expect(m.exported[0]![5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch reviewed' });
+    expect(m.exported[0]![5]).toMatchObject({
+      actor: 'bob@example.com',
+      reason: expect.stringMatching(/^torch reviewed; signed with SHA256:\S+ at \d{4}-/),
+    });
+    expect(review.key).toMatch(/^SHA256:/);
     await saveHistory(handle, 'review-approved');
   });
 
@@ -221,15 +225,7 @@ describe('release workflow', () => {
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
-      await handle.executeUpdate(reviewUpdate, {
-        args: [
-          {
-            decision: 'reject',
-            reviewer: 'carol@example.com',
-            comment: 'torch is not allowed in risk models',
-          },
-        ],
-      });
+      await decide(handle, 'reject', 'carol@example.com', 'torch is not allowed in risk models');
       return handle.result();
     });
     expect(result).toEqual({
@@ -254,30 +250,33 @@ describe('release workflow', () => {
   it('refuses the owner reviewing their own release, even when listed as a reviewer', async () => {
     const policy = parsePolicy({
       ...TEST_POLICY,
-      teams: { risk: { reviewers: ['alice@example.com', 'bob@example.com'] } },
+      teams: {
+        risk: {
+          ...TEST_POLICY.teams.risk!,
+          reviewers: ['alice@example.com', 'bob@example.com'],
+          signers: [...TEST_POLICY.teams.risk!.signers, signerLine('alice@example.com')],
+        },
+      },
     });
     if (!policy.ok) throw new Error('bad test policy');
     const m = mocks(validated(OFF_PATH, policy.policy));
     await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
-      const err = await handle
-        .executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'alice@example.com' }] })
-        .catch((e: unknown) => e);
+      const err = await decide(handle, 'approve', 'alice@example.com').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
       expect((err as WorkflowUpdateFailedError).cause?.message).toBe(
         'alice@example.com owns this model and cannot review their own release',
       );
-      // still waiting: a refused update leaves no trace in the release
+      // still waiting: a refused decision changes nothing but the audit
       expect((await handle.query(stateQuery)).pendingReview).not.toBeNull();
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'reject', reviewer: 'bob@example.com' }],
-      });
+      await decide(handle, 'reject', 'bob@example.com');
       await handle.result();
     });
-    expect(m.exported[0]!.some((e) => e.actor === 'alice@example.com' && e.action.startsWith('review'))).toBe(
-      false,
-    );
+    const alices = m.exported[0]!.filter((e) => e.actor === 'alice@example.com');
+    expect(alices.map((e) => [e.action, e.reason])).toEqual([
+      ['review refused', 'alice@example.com owns this model and cannot review their own release'],
+    ]);
   });
 
   it('refuses a reviewer who is not listed for the team', async () => {
@@ -285,15 +284,11 @@ describe('release workflow', () => {
     await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
-      const err = await handle
-        .executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'eve@example.com' }] })
-        .catch((e: unknown) => e);
+      const err = await decide(handle, 'approve', 'eve@example.com').catch((e: unknown) => e);
       expect((err as WorkflowUpdateFailedError).cause?.message).toBe(
-        'eve@example.com is not a reviewer for this team (allowed: bob@example.com, carol@example.com)',
+        'eve@example.com is not a reviewer for team risk (allowed: bob@example.com, carol@example.com)',
       );
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
-      });
+      await decide(handle, 'approve', 'bob@example.com');
       await handle.result();
     });
   });
@@ -303,9 +298,7 @@ describe('release workflow', () => {
     await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       for (let i = 0; i < 100 && (await handle.query(stateQuery)).stage !== 'done'; i++) await sleep(50);
-      const err = await handle
-        .executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'bob@example.com' }] })
-        .catch((e: unknown) => e);
+      const err = await decide(handle, 'approve', 'bob@example.com').catch((e: unknown) => e);
       expect((err as WorkflowUpdateFailedError).cause?.message).toBe('no review is pending for this release');
       m.releaseExport!();
       await handle.result();
@@ -317,17 +310,11 @@ describe('release workflow', () => {
     await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
-      const first = await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'ok' }],
-      });
+      const first = await decide(handle, 'approve', 'bob@example.com', 'ok');
       await sleep(200);
-      const second = await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'ok' }],
-      });
+      const second = await decide(handle, 'approve', 'bob@example.com', 'ok');
       expect(second).toEqual(first);
-      const conflicting = await handle
-        .executeUpdate(reviewUpdate, { args: [{ decision: 'reject', reviewer: 'carol@example.com' }] })
-        .catch((e: unknown) => e);
+      const conflicting = await decide(handle, 'reject', 'carol@example.com').catch((e: unknown) => e);
       expect((conflicting as WorkflowUpdateFailedError).cause?.message).toBe(
         'this release was already approved by bob@example.com',
       );
@@ -466,9 +453,7 @@ describe('release workflow', () => {
       const handle = await start(tq);
       await untilReviewPending(handle);
       reviewed = true;
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'carol@example.com' }],
-      });
+      await decide(handle, 'approve', 'carol@example.com');
       return handle.result();
     });
     expect(result.status).toBe('released');
@@ -490,9 +475,7 @@ describe('release workflow', () => {
     const { result, pending } = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       const pending = await untilReviewPending(handle);
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
-      });
+      await decide(handle, 'approve', 'bob@example.com');
       return { result: await handle.result(), pending };
     });
     expect(pending.pendingReview!.reasons[0]!.message).toBe(message);
@@ -626,9 +609,7 @@ describe('release workflow', () => {
       }
       const asked = await untilReviewPending(handle);
       const list = await pavedReviewsQuery(handle.workflowId);
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'low traffic hour' }],
-      });
+      await decide(handle, 'approve', 'bob@example.com', 'low traffic hour');
       return { result: await handle.result(), trail: await handle.query(auditQuery), holding, asked, list };
     });
     expect(holding!.rollout).toMatchObject({ weight: 5, phase: 'inconclusive' });
@@ -676,9 +657,7 @@ describe('release workflow', () => {
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'reject', reviewer: 'carol@example.com', comment: 'wait for the morning' }],
-      });
+      await decide(handle, 'reject', 'carol@example.com', 'wait for the morning');
       return handle.result();
     });
     expect(result).toEqual({
@@ -741,7 +720,7 @@ describe('release workflow', () => {
       version = handle.workflowId.split('/')[2]!;
       const first = await untilReviewPending(handle);
       await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
+        args: [await signedFor(handle, 'approve', 'bob@example.com')],
         updateId: 'review/1/bob@example.com/approve',
       });
       let second: ReleaseState | undefined;
@@ -752,7 +731,7 @@ describe('release workflow', () => {
       }
       quiet = false;
       await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com' }],
+        args: [await signedFor(handle, 'approve', 'bob@example.com')],
         updateId: 'review/2/bob@example.com/approve',
       });
       return {
@@ -814,7 +793,7 @@ describe('release workflow', () => {
       expect(weights).toEqual([5]);
       await handle.signal(rolloutControlSignal, { action: 'resume', actor: 'ops@example.com' });
       await within(set.get(25)!.promise, 'the 25 % route');
-      await handle.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      await promoteAs(handle);
       held.get(25)!.resolve();
       return { result: await handle.result(), trail: await handle.query(auditQuery) };
     });
@@ -874,14 +853,14 @@ describe('release workflow', () => {
         throw new Error(`${handle.workflowId} never got there`);
       };
       await until(b, (st) => st.rollout?.phase === 'judging');
-      await a.executeUpdate(reviewUpdate, { args: [{ decision: 'approve', reviewer: 'bob@example.com' }] });
+      await decide(a, 'approve', 'bob@example.com');
       const waiting = (await until(a, (st) => st.details.includes('waiting for'))).details;
       const serving = h.client.workflow.getHandle(servingWorkflowId('arrests', tq));
       const queue = (await serving.query(servingStateQuery)).lane;
-      await b.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      await promoteAs(b);
       const resultB = await b.result();
       await until(a, (st) => st.rollout?.phase === 'judging');
-      await a.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      await promoteAs(a);
       return { a, b, resultA: await a.result(), resultB, waiting, queue };
     });
     const [va, vb] = [a.workflowId.split('/')[2]!, b.workflowId.split('/')[2]!];
@@ -981,10 +960,11 @@ describe('release workflow', () => {
     const result = await h.run(m.activities, async (tq) => {
       const handle = await start(tq);
       await untilReviewPending(handle);
-      await handle.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
-      await handle.executeUpdate(reviewUpdate, {
-        args: [{ decision: 'approve', reviewer: 'bob@example.com', comment: 'torch reviewed' }],
-      });
+      const refusal = await promoteAs(handle).catch((e: unknown) => e);
+      expect((refusal as WorkflowUpdateFailedError).cause?.message).toBe(
+        'promote applies to a rollout in progress; the release is in review',
+      );
+      await decide(handle, 'approve', 'bob@example.com', 'torch reviewed');
       return handle.result();
     });
     expect(result.status).toBe('released');

@@ -11,6 +11,7 @@ import type { release } from '../../src/workflows/release.js';
 import { servingStateQuery, servingWorkflowId } from '../../src/workflows/serving-definitions.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { mocks } from '../support/release-mocks.js';
+import { promoteAs } from '../support/decisions.js';
 import { manifestDoc, releaseInput, validated } from '../support/release-fixtures.js';
 import { timeSkippingEnv } from '../support/time-skipping.js';
 
@@ -122,7 +123,7 @@ describe('serving workflow', () => {
       });
       const firstResult = await first.result();
       await until(second, (s) => s.rollout?.phase === 'judging');
-      await second.signal(rolloutControlSignal, { action: 'promote', actor: 'ops@example.com' });
+      await promoteAs(second, 'ops@example.com', new Date(await env.currentTimeMs()).toISOString());
       const secondResult = await second.result();
       return {
         during,

@@ -7,6 +7,7 @@ import { workflowIdFor, type ReviewDecision, type ReviewResult } from '../../dom
 import { auditQuery, PavedStage, reviewUpdate, stateQuery } from '../../workflows/definitions.js';
 import { releaseRef, withClient } from '../client.js';
 import { resolveIdentity } from '../identity.js';
+import { requireSigningKey, signalInput, signDecision } from '../signing.js';
 import { renderTable } from '../table.js';
 
 interface PendingRow {
@@ -42,22 +43,42 @@ async function pendingReviews(client: Client, config: ReturnType<typeof loadConf
   return rows;
 }
 
-/** Sends a review; a repeat of a decision already made is answered from the record. */
+/** Signs and sends a review; a repeat of a decision already made is answered from the record. */
 async function review(
   client: Client,
   ref: string,
   decision: ReviewDecision,
   reviewer: string,
-  comment?: string,
-): Promise<ReviewResult> {
+  opts: { comment?: string; key?: string; print?: boolean },
+): Promise<ReviewResult | null> {
   const { model, version } = releaseRef(ref);
   const handle = client.workflow.getHandle(workflowIdFor(model, version));
-  // A release may ask more than once; each round is its own update.
-  const now = await handle.query(stateQuery).catch(() => undefined);
-  const round = now?.pendingReview?.round ?? now?.review?.round ?? 1;
+  const now = await handle.query(stateQuery).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError)
+      throw new PavedError(`no release ${model}/${version}. Fix: see \`paved reviews\` for pending ones`);
+    throw err;
+  });
+  // A release may ask more than once; each round is its own decision, signed for that round.
+  const round = now.pendingReview?.round ?? now.review?.round ?? 1;
+  const signed = await signDecision(
+    {
+      action: decision,
+      model,
+      version,
+      package: now.digest,
+      round,
+      signer: reviewer,
+      ...(opts.comment ? { comment: opts.comment } : {}),
+    },
+    requireSigningKey(opts.key),
+  );
+  if (opts.print) {
+    process.stdout.write(`${signalInput(signed)}\n`);
+    return null;
+  }
   try {
     return await handle.executeUpdate(reviewUpdate, {
-      args: [{ decision, reviewer, comment }],
+      args: [signed],
       // Same round, reviewer and decision, same update: Temporal answers a retry with the first result.
       updateId: `review/${round}/${reviewer}/${decision}`,
     });
@@ -67,9 +88,6 @@ async function review(
     // The release may have ended since (e.g. right after this reviewer's first approve):
     // a repeat of the recorded decision gets that decision back.
     const audit = await handle.query(auditQuery).catch(() => undefined);
-    if (!audit && err instanceof WorkflowNotFoundError) {
-      throw new PavedError(`no release ${model}/${version}. Fix: see \`paved reviews\` for pending ones`);
-    }
     const earlier = audit?.find(
       (e) =>
         e.actor === reviewer && e.action === (decision === 'approve' ? 'review approved' : 'review rejected'),
@@ -115,16 +133,33 @@ export function registerReviewCommands(program: Command): void {
       .command(decision)
       .description(`${decision} a release waiting for review`)
       .argument('<release>', '<model>/<version>')
-      .option('--as <user>', 'reviewer identity (default: PAVED_USER, then git user.email)')
-      .option('-m, --message <text>', 'comment for the audit trail')
-      .action(async (ref: string, opts: { as?: string; message?: string }) => {
+      .option(
+        '--as <user>',
+        "reviewer identity, as in the policy's signers (default: PAVED_USER, then git user.email)",
+      )
+      .option('-m, --message <text>', 'comment for the audit trail (signed with the decision)')
+      .option(
+        '--key <file>',
+        'SSH key to sign with (default: PAVED_SIGNING_KEY, git user.signingkey, ssh-agent)',
+      )
+      .option(
+        '--print',
+        'print the signed decision for the Temporal UI ("Send a Signal": signedDecision) instead of sending it',
+      )
+      .action(async (ref: string, opts: { as?: string; message?: string; key?: string; print?: boolean }) => {
         const reviewer = resolveIdentity(opts.as);
         if (!reviewer) throw new PavedError('who is reviewing? Fix: pass --as <email> or set PAVED_USER');
         const config = loadConfig();
         await withClient(config, async (client) => {
-          const result = await review(client, ref, decision, reviewer, opts.message);
+          const result = await review(client, ref, decision, reviewer, {
+            ...(opts.message ? { comment: opts.message } : {}),
+            ...(opts.key ? { key: opts.key } : {}),
+            ...(opts.print ? { print: true } : {}),
+          });
+          if (!result) return;
+          const signed = result.key ? `, signed with ${result.key}` : '';
           process.stdout.write(
-            `${ref}: ${result.decision === 'approve' ? 'approved' : 'rejected'} by ${result.reviewer} at ${result.at}\n`,
+            `${ref}: ${result.decision === 'approve' ? 'approved' : 'rejected'} by ${result.reviewer} at ${result.at}${signed}\n`,
           );
         });
       });
