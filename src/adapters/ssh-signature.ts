@@ -33,6 +33,8 @@ function sshKeygen(args: string[], stdin: string, signal?: AbortSignal): Promise
       ),
     );
     child.once('close', (code) => resolve({ code, stdout, stderr }));
+    // ssh-keygen may exit before reading its input (a signature it cannot parse): its exit code says why.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin);
   });
 }

@@ -8,6 +8,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { ReleaseInput } from '../../src/domain/release.js';
 import { paved, pavedBackground, spawnWorker, type SpawnedWorker } from '../support/cli.js';
 import { APPROVED_ONE_STEP_TRAIL, examplePackage, offPathPackage } from '../support/packages.js';
+import { testKey } from '../support/signers.js';
 
 // The CLI as CI and reviewers use it, against the real stack and a real worker process.
 const env = { PAVED_TASK_QUEUE: `it-release-${randomUUID()}`, PAVED_USER: 'ci@example.com' };
@@ -122,10 +123,25 @@ describe('paved release --wait', () => {
 });
 
 describe('a review round-trip from two processes', () => {
-  it('CI waits, the owner and an outsider are refused, a reviewer approves: exit 0', async () => {
+  it('CI signs its request and waits; the owner, the author, an outsider, a forged and a keyless approve are refused; a reviewer signs: exit 0', async () => {
     const v = version();
     const ref = `arrests/${v}`;
-    const ci = pavedBackground(['release', offPathPackage(), '--wait', '--json', '--version', v], env);
+    // The CI terminal: its own key, naming the commit's author.
+    const ciEnv = { ...env, PAVED_SIGNING_KEY: testKey('ci@example.com') };
+    const ci = pavedBackground(
+      [
+        'release',
+        offPathPackage(),
+        '--wait',
+        '--json',
+        '--version',
+        v,
+        '--sign',
+        '--author',
+        'carol@example.com',
+      ],
+      ciEnv,
+    );
     const rows = await waitForPendingReview(ref);
     expect(rows.find((r) => r.release === ref)).toMatchObject({
       reasons: ['torch is not an approved library'],
@@ -138,15 +154,43 @@ describe('a review round-trip from two processes', () => {
       ),
     );
 
-    const self = await paved(['approve', ref, '--as', 'alice@example.com'], env);
-    expect(self.code).toBe(1);
-    expect(self.stderr).toContain('alice@example.com owns this model and cannot review their own release');
-    const outsider = await paved(['approve', ref], { ...env, PAVED_USER: 'eve@example.com' });
-    expect(outsider.stderr).toContain('eve@example.com is not a reviewer for this team');
+    // The reviewers' terminal: each person signs with their own key (test/support/cli.ts).
+    const refusals = {
+      owner: await paved(['approve', ref, '--as', 'alice@example.com'], env),
+      author: await paved(['approve', ref, '--as', 'carol@example.com'], env),
+      outsider: await paved(['approve', ref], { ...env, PAVED_USER: 'eve@example.com' }),
+      forged: await paved(
+        ['approve', ref, '--as', 'bob@example.com', '--key', testKey('eve@example.com')],
+        env,
+      ),
+      keyless: await paved(
+        ['approve', ref, '--as', 'bob@example.com', '--key', '/nonexistent/id_ed25519'],
+        env,
+      ),
+    };
+    for (const [what, r] of Object.entries(refusals)) {
+      console.log(`refused (${what}): ${r.stderr.trim()}`);
+      expect(r.code, what).toBe(1);
+    }
+    expect(refusals.owner.stderr).toContain(
+      'review refused: alice@example.com owns this model and cannot review their own release',
+    );
+    expect(refusals.author.stderr).toContain(
+      'review refused: carol@example.com wrote this package (the signed release request names them) and cannot review it',
+    );
+    expect(refusals.outsider.stderr).toContain(
+      'review refused: eve@example.com is not a reviewer for team risk',
+    );
+    expect(refusals.forged.stderr).toContain(
+      "review refused: the signature is not bob@example.com's signature of this decision",
+    );
+    expect(refusals.keyless.stderr).toContain('signing key /nonexistent/id_ed25519 does not exist');
 
     const ok = await paved(['approve', ref, '--as', 'bob@example.com', '-m', 'torch pinned, reviewed'], env);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(new RegExp(`^${ref}: approved by bob@example.com at \\d{4}-`));
+    expect(ok.stdout).toMatch(
+      new RegExp(`^${ref}: approved by bob@example.com at \\d{4}-.*, signed with SHA256:`),
+    );
     const again = await paved(['approve', ref, '--as', 'bob@example.com'], env);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(ok.stdout);
@@ -173,8 +217,25 @@ describe('a review round-trip from two processes', () => {
 
     const audit = await paved(['audit', ref, '--json'], env);
     const entries = JSON.parse(audit.stdout) as Array<{ actor: string; action: string; reason?: string }>;
-    expect(entries.map((e) => e.action)).toEqual(APPROVED_ONE_STEP_TRAIL);
-    expect(entries[5]).toMatchObject({ actor: 'bob@example.com', reason: 'torch pinned, reviewed' });
+    const [applied, refused] = [
+      entries.filter((e) => !e.action.endsWith('refused') && e.action !== 'release request signed'),
+      entries.filter((e) => e.action.endsWith('refused')),
+    ];
+    expect(applied.map((e) => e.action)).toEqual(APPROVED_ONE_STEP_TRAIL);
+    expect(entries.find((e) => e.action === 'release request signed')).toMatchObject({
+      actor: 'ci@example.com',
+      reason: expect.stringContaining('for the commit of carol@example.com'),
+    });
+    expect(refused.map((e) => e.actor)).toEqual([
+      'alice@example.com',
+      'carol@example.com',
+      'eve@example.com',
+      'bob@example.com',
+    ]);
+    expect(applied[5]).toMatchObject({
+      actor: 'bob@example.com',
+      reason: expect.stringMatching(/^torch pinned, reviewed; signed with SHA256:\S+ at /),
+    });
   });
 
   it('examples/arrests-pickle waits for review because its artifact is a pickle', async () => {

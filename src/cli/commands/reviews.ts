@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { loadConfig } from '../../adapters/config-loader.js';
@@ -9,6 +11,8 @@ import { releaseRef, withClient } from '../client.js';
 import { resolveIdentity } from '../identity.js';
 import { requireSigningKey, signalInput, signDecision } from '../signing.js';
 import { renderTable } from '../table.js';
+
+const QUERY_PATIENCE_MS = 3000;
 
 interface PendingRow {
   release: string;
@@ -25,10 +29,11 @@ async function pendingReviews(client: Client, config: ReturnType<typeof loadConf
   // A rollout that waits for a person (an inconclusive step) keeps PavedStage "rollout": it holds its model's lane.
   const query = `${PavedStage.name} IN ("review", "rollout") AND ExecutionStatus = "Running"`;
   for await (const wf of client.workflow.list({ query })) {
-    const state = await client.workflow
-      .getHandle(wf.workflowId)
-      .query(stateQuery)
-      .catch(() => undefined);
+    // A release whose worker is gone never answers: it must not hold up the list.
+    const state = await Promise.race([
+      client.workflow.getHandle(wf.workflowId).query(stateQuery),
+      sleep(QUERY_PATIENCE_MS).then(() => undefined),
+    ]).catch(() => undefined);
     if (!state?.pendingReview) continue;
     rows.push({
       release: `${state.model}/${state.version}`,
@@ -79,8 +84,9 @@ async function review(
   try {
     return await handle.executeUpdate(reviewUpdate, {
       args: [signed],
-      // Same round, reviewer and decision, same update: Temporal answers a retry with the first result.
-      updateId: `review/${round}/${reviewer}/${decision}`,
+      // One signed decision, one update: a retry of it is answered with the first result,
+      // while a new signature (after a refusal, say of the wrong key) is a new update.
+      updateId: `review/${round}/${reviewer}/${decision}/${createHash('sha256').update(signed.signature).digest('hex').slice(0, 16)}`,
     });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
