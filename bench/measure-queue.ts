@@ -28,8 +28,8 @@ const run = randomUUID().slice(0, 6);
 
 function policyFile(): string {
   const doc = parse(readFileSync(DEFAULT_POLICY_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
-  doc.shadow = { ...doc.shadow, duration: SHADOW, warmup: '2s', minCaptured: 1_000_000_000 };
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  doc.shadow = { ...doc.shadow, duration: SHADOW, warmup: '2s', min_captured: 1_000_000_000 };
+  doc.rollout_analysis = { ...doc.rollout_analysis, min_requests: 0, drain: '0s' };
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
   writeFileSync(file, stringify(doc));
   return file;

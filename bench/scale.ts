@@ -48,7 +48,7 @@ async function main(): Promise<void> {
         image,
         binding: null,
         allowPickle: false,
-        limits: policy.modelLimits,
+        limits: policy.model_limits,
         index,
       }),
     );
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   }
   const one = results[0]!.best?.rate ?? null;
   console.log(
-    `\nexamples/arrests behind Envoy, replicas of ${policy.modelLimits.cpus} CPU each, ${os.availableParallelism()} CPUs on this machine (the generator pinned to ${cpuPlan().generator ?? 'any'}); p99 budget ${budgetMs} ms; ${SECONDS} s per step\n`,
+    `\nexamples/arrests behind Envoy, replicas of ${policy.model_limits.cpus} CPU each, ${os.availableParallelism()} CPUs on this machine (the generator pinned to ${cpuPlan().generator ?? 'any'}); p99 budget ${budgetMs} ms; ${SECONDS} s per step\n`,
   );
   console.log('replicas  highest rate within budget  p99 there  ratio to 1 replica');
   for (const r of results)

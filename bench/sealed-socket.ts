@@ -26,7 +26,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const config = loadConfig();
 const docker = dockerClient(config);
 const runtime = localModelRuntime(config);
-const limits = loadPolicy().modelLimits;
+const limits = loadPolicy().model_limits;
 const cpus = cpuPlan();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'paved-bench-sealed-'));
 const TCP_NAME = 'paved-bench-tcp.arrests';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     name: TCP_NAME,
     image,
     socketDir: scratch,
-    memoryMB: limits.memoryMB,
+    memoryMB: limits.memory_mb,
     cpus: limits.cpus,
     pids: limits.pids,
     ...(cpus.candidate ? { cpuset: cpus.candidate } : {}),

@@ -11,7 +11,9 @@ out="$1" suite="$2" mirror="$3"
 root="$(mktemp -d /tmp/paved-rootfs.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 
-debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+# libgomp1: LightGBM's wheel links the system OpenMP runtime (scikit-learn and
+# XGBoost bundle their own).
+debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,libgomp1 \
   "$suite" "$root" "$mirror" >&2
 
 # A smaller image and no stale package lists: builds install from a wheelhouse,

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Tests the python-sklearn template against the example packages.
+# Tests the golden-path templates (python-sklearn, python-boosting) and their shared runtime
+# (templates/runtime) in one pytest run: the example packages, boosted models trained in the
+# tests, the binary tensor data extension and NVIDIA's tritonclient against a real server.
 # Creates or updates the ML venv ($PAVED_HOME/ml-venv, default .paved/ml-venv) when the
 # pinned requirements changed since the last install, then runs pytest; exits with pytest's code.
 set -euo pipefail

@@ -175,24 +175,17 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
         ),
       );
       const t = policy.fairness;
-      const thresholds = {
-        minDpRatio: Math.max(t.minDpRatio, input.fairness.min_dp_ratio ?? 0),
-        maxDpRatioDrop: t.maxDpRatioDrop,
-        nearMiss: t.nearMiss,
-        minGroupSize: t.minGroupSize,
-        ...(t.maxEqualizedOddsDifference !== undefined
-          ? { maxEqualizedOddsDifference: t.maxEqualizedOddsDifference }
-          : {}),
-      };
+      // The package's min_dp_ratio may only be stricter than the platform's.
+      const thresholds = { ...t, min_dp_ratio: Math.max(t.min_dp_ratio, input.fairness.min_dp_ratio ?? 0) };
       let candidate: FairnessReport;
       let stable: FairnessReport | null = null;
       try {
         candidate = measureFairness(rowsFor(lines, 'candidate', groups), sensitive, {
-          minGroupSize: t.minGroupSize,
+          minGroupSize: t.min_group_size,
         });
         if (input.stableVersion)
           stable = measureFairness(rowsFor(lines, 'stable', groups), sensitive, {
-            minGroupSize: t.minGroupSize,
+            minGroupSize: t.min_group_size,
           });
       } catch (err) {
         if (err instanceof FairnessInputError) return stopped(err.message);
@@ -216,7 +209,7 @@ export function createBiasActivities(deps: BiasDeps): BiasActivities {
         reportPath = deps.reports.save(report).html;
       }
       const verdict = gateStageVerdict(judgement, {
-        reviewOnNearMiss: t.reviewOnNearMiss,
+        reviewOnNearMiss: t.review_on_near_miss,
         code: 'bias-near-miss',
         field: 'fairness',
         fix: 'a reviewer compares the per-group rates in the report',

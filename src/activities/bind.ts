@@ -1,6 +1,5 @@
 import type { FeatureServerClient } from '../adapters/feature-store/feature-server.js';
 import { FeatureStoreError, type LocalFeast } from '../adapters/feature-store/local-feast.js';
-import { durationMs } from '../domain/duration.js';
 import { bindFeatures, humanAge, type BindReport } from '../domain/feature-binding.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Policy } from '../domain/policy.js';
@@ -66,7 +65,7 @@ export function createBindActivities(deps: BindDeps): BindActivities {
       try {
         snapshot = await deps.feast.inspect({
           service,
-          sampleSize: policy.features.skewSampleSize,
+          sampleSize: policy.features.skew_sample_size,
           seed: seedFrom(packageDigest),
           at: now,
         });
@@ -85,12 +84,7 @@ export function createBindActivities(deps: BindDeps): BindActivities {
         snapshot,
         online,
         server: deps.server.url,
-        limits: {
-          maxSkewRate: policy.features.maxSkewRate,
-          ...(policy.features.maxStaleness
-            ? { maxStalenessSeconds: durationMs(policy.features.maxStaleness) / 1000 }
-            : {}),
-        },
+        limits: policy.features,
         now,
       });
       const { problems, ...recorded } = report;

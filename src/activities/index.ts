@@ -5,6 +5,7 @@ import { LocalAuditStore } from '../adapters/audit-store.js';
 import { dockerClient, replicaHosts } from '../adapters/docker-client.js';
 import { LocalPackageStore } from '../adapters/package-store.js';
 import { loadPolicy } from '../adapters/policy-loader.js';
+import { templateArtifacts } from '../adapters/template-catalog.js';
 import { RegistryClient } from '../adapters/registry-client.js';
 import { createAuditActivities, type AuditActivities } from './audit.js';
 import { createDecisionActivities, type DecisionActivities } from './decisions.js';
@@ -63,6 +64,7 @@ export function createActivities(config: PavedConfig) {
       store,
       policy: () => loadPolicy(),
       scanPickle: scanPickleArtifact,
+      templates: templateArtifacts,
     }),
     ...createContainerizeActivities({
       docker,

@@ -104,13 +104,22 @@ export function createRolloutActivities(deps: {
     async planRollout({ rollout }) {
       const policy = readPolicy(deps.policy);
       const chosen = rollout ?? policy.rollout;
-      const { drain, inconclusiveDeadline, ...rest } = policy.rolloutAnalysis;
+      const a = policy.rollout_analysis;
+      // The plan is an activity result the release workflow records and replays: its
+      // shape is the one releases in flight have on record, durations in milliseconds.
       return {
         steps: chosen.steps,
         bakeMs: durationMs(chosen.bake),
-        drainMs: durationMs(drain),
-        limits: { ...rest, inconclusiveMs: durationMs(inconclusiveDeadline) },
-        reconcileEveryMs: durationMs(policy.serving.reconcileEvery),
+        drainMs: durationMs(a.drain),
+        limits: {
+          minRequests: a.min_requests,
+          maxErrorRateIncrease: a.max_error_rate_increase,
+          maxErrorRate: a.max_error_rate,
+          maxP99Ratio: a.max_p99_ratio,
+          p99SlackMs: a.p99_slack_ms,
+          inconclusiveMs: durationMs(a.inconclusive_deadline),
+        },
+        reconcileEveryMs: durationMs(policy.serving.reconcile_every),
       };
     },
 
@@ -120,7 +129,7 @@ export function createRolloutActivities(deps: {
      * retry never starts a second one.
      */
     async startServing({ model, version, image, binding, allowPickle, replicas, keeper }) {
-      const limits = readPolicy(deps.policy).modelLimits;
+      const limits = readPolicy(deps.policy).model_limits;
       const started = await Promise.all(
         Array.from({ length: Math.max(1, replicas) }, (_, index) =>
           deps.runtime.start(

@@ -75,7 +75,7 @@ export function createServingActivities(deps: {
     },
 
     async reconcileServing({ model, versions, keeper }) {
-      const limits = readPolicy(deps.policy).modelLimits;
+      const limits = readPolicy(deps.policy).model_limits;
       const endpoints: Record<string, Endpoint[]> = {};
       const replaced: string[] = [];
       for (const v of versions) {

@@ -227,7 +227,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
     async shadowEvaluate(input) {
       const policy = readPolicy(deps.policy);
       const p = policy.shadow;
-      const traffic = await pickTraffic(deps, input, p.minCaptured);
+      const traffic = await pickTraffic(deps, input, p.min_captured);
       if (typeof traffic === 'string') {
         return {
           stage: 'shadow',
@@ -258,7 +258,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
             image,
             binding,
             allowPickle,
-            limits: { ...policy.modelLimits, ...(cpuset ? { cpuset } : {}) },
+            limits: { ...policy.model_limits, ...(cpuset ? { cpuset } : {}) },
             measuredFor: input.version,
             keeper: shadowKeeper(input.model, input.version, taskQueue),
           },
@@ -335,35 +335,16 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           stable && twin
             ? measure(result.targets[1]!, 'stable', twin.version, usage[stable.name] ?? null, labels, policy)
             : null;
-        const budgets = mergeBudgets(
-          {
-            ...(input.manifest.budgets.p50_ms !== undefined ? { p50Ms: input.manifest.budgets.p50_ms } : {}),
-            ...(input.manifest.budgets.p99_ms !== undefined ? { p99Ms: input.manifest.budgets.p99_ms } : {}),
-            ...(input.manifest.budgets.error_rate !== undefined
-              ? { errorRate: input.manifest.budgets.error_rate }
-              : {}),
-            ...(input.manifest.budgets.cost_per_million_usd !== undefined
-              ? { costPerMillionUsd: input.manifest.budgets.cost_per_million_usd }
-              : {}),
-          },
-          {
-            p50Ms: policy.budgets.p50_ms,
-            p99Ms: policy.budgets.p99_ms,
-            errorRate: policy.budgets.error_rate,
-            ...(policy.budgets.cost_per_million_usd !== undefined
-              ? { costPerMillionUsd: policy.budgets.cost_per_million_usd }
-              : {}),
-          },
-        );
+        const budgets = mergeBudgets(input.manifest.budgets, policy.budgets);
         const judgement = judgeShadow({ candidate: c, stable: s, budgets, limits: p });
         const answered = c.sent - c.errors;
         const sizing = sizeReplicas({
           cpuSecondsPerRequest: c.resources && answered > 0 ? c.resources.cpuSeconds / answered : null,
-          cpusPerReplica: policy.modelLimits.cpus,
+          cpusPerReplica: policy.model_limits.cpus,
           measuredRate: result.achievedRate,
           withinBudgetAtMeasuredRate:
-            c.latency.p99 <= (budgets.p99Ms ?? Infinity) && c.errorRate <= (budgets.errorRate ?? 1),
-          p99BudgetMs: budgets.p99Ms ?? null,
+            c.latency.p99 <= (budgets.p99_ms ?? Infinity) && c.errorRate <= (budgets.error_rate ?? 1),
+          p99BudgetMs: budgets.p99_ms ?? null,
           livePeakRps: traffic.live ? peakRate(traffic.times, 10_000) / traffic.sampledShare : null,
           requested: input.manifest.serving?.replicas ?? null,
           policy: policy.serving,
@@ -415,7 +396,7 @@ export function createShadowActivities(deps: ShadowDeps): ShadowActivities {
           ),
         );
         const verdictKind = gateStageVerdict(judgement, {
-          reviewOnNearMiss: p.reviewOnNearMiss,
+          reviewOnNearMiss: p.review_on_near_miss,
           code: 'shadow-near-miss',
           field: 'budgets',
           fix: 'a reviewer decides whether the margin is enough',

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { inspectPackage } from '../adapters/package-inspector.js';
 import type { PackageStore } from '../adapters/package-store.js';
+import type { TemplateArtifacts } from '../domain/package-checks.js';
 import type { Policy } from '../domain/policy.js';
 import type { PackageRef, StageOutcome } from '../domain/release.js';
 import {
@@ -21,6 +22,8 @@ export function createValidateActivities(deps: {
   store: PackageStore;
   policy: () => Policy;
   scanPickle: PickleScanner;
+  /** What each template serves, by suffix (template.yaml artifacts). */
+  templates: () => Record<string, TemplateArtifacts>;
 }): ValidateActivities {
   return {
     /** Reads the package from the store (never the client's directory) and applies every check. */
@@ -55,7 +58,11 @@ export function createValidateActivities(deps: {
       }
       return validateOutcome(
         ref.digest,
-        assessPackage(inspection, policy, { expectedModel: model, scanPickle: deps.scanPickle }),
+        assessPackage(inspection, policy, {
+          expectedModel: model,
+          scanPickle: deps.scanPickle,
+          templates: deps.templates(),
+        }),
       );
     },
   };

@@ -1,5 +1,12 @@
+import { decode as decodeUbjson } from '@shelacek/ubjson';
 import yauzl from 'yauzl';
-import { skopsTypes, sniffArtifact, type ArtifactContent } from '../domain/artifact-content.js';
+import {
+  lightgbmSignature,
+  skopsTypes,
+  sniffArtifact,
+  xgboostSignature,
+  type ArtifactContent,
+} from '../domain/artifact-content.js';
 
 /**
  * The largest skops schema read: a 2000-tree forest's is 30 MB. The zip declares the
@@ -9,11 +16,18 @@ const MAX_SCHEMA_BYTES = 256 * 1024 * 1024;
 
 /**
  * What an artifact's bytes are, read without loading it: the first bytes say zip,
- * pickle or ONNX; a zip is a skops file when it holds skops' schema.json, whose
- * types are listed for the allow-list check.
+ * pickle, ONNX, JSON, UBJSON or text; a zip is a skops file when it holds skops'
+ * schema.json, whose types are listed for the allow-list check; JSON and UBJSON
+ * are an XGBoost model and text a LightGBM one when they parse as such, and then
+ * say what inputs the model was trained on.
  */
 export async function readArtifactContent(bytes: Buffer): Promise<ArtifactContent> {
   const kind = sniffArtifact(bytes.subarray(0, 16));
+  if (kind === 'json' || kind === 'ubjson') return xgboostContent(bytes, kind);
+  if (kind === 'text') {
+    const signature = lightgbmSignature(bytes.subarray(0, 64 * 1024).toString('latin1'));
+    return signature ? { kind: 'lightgbm-text', signature } : { kind: 'text' };
+  }
   if (kind !== 'zip') return { kind };
   const schema = await zipEntry(bytes, 'schema.json').catch(() => null);
   if (!schema) return { kind: 'zip' };
@@ -25,6 +39,25 @@ export async function readArtifactContent(bytes: Buffer): Promise<ArtifactConten
   } catch {
     return { kind: 'zip' };
   }
+}
+
+function xgboostContent(bytes: Buffer, kind: 'json' | 'ubjson'): ArtifactContent {
+  let doc: unknown;
+  try {
+    doc =
+      kind === 'json'
+        ? JSON.parse(bytes.toString('utf8'))
+        : decodeUbjson(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, {
+            // XGBoost writes lengths and counts as int64; a model's fit well within 2^53.
+            int64Handling: ({ view }: { view: DataView }, offset: number) => Number(view.getBigInt64(offset)),
+            useTypedArrays: true,
+          });
+  } catch {
+    return { kind }; // cut short or not JSON at all: not a model the loader could read
+  }
+  const signature = xgboostSignature(doc);
+  if (!signature) return { kind };
+  return { kind: kind === 'json' ? 'xgboost-json' : 'xgboost-ubj', signature };
 }
 
 /** One entry of a zip held in memory, or null when it has none of that name. */

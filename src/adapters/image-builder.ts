@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import * as tar from 'tar';
-import { parse as parseYaml } from 'yaml';
-import { modelDockerfile, runtimeDockerfile, TemplateSchema, type Template } from '../domain/template.js';
+import { modelDockerfile, runtimeDockerfile, type Template } from '../domain/template.js';
 import { projectPath } from './project.js';
+import { readTemplate } from './template-catalog.js';
 import { runLogged } from './stack/exec.js';
 
 export interface LoadedTemplate {
@@ -38,17 +38,14 @@ function hashTree(hash: ReturnType<typeof createHash>, dir: string, rel = ''): v
 }
 
 export function loadTemplate(name: string, baseImage: string): LoadedTemplate {
-  const dir = projectPath('templates', name);
-  const file = path.join(dir, 'template.yaml');
-  if (!existsSync(file)) throw new Error(`template ${name} not found at ${dir}`);
-  const spec = TemplateSchema.parse(parseYaml(readFileSync(file, 'utf8')));
+  const { dir, file, spec } = readTemplate(name);
   // The generated Dockerfiles are part of the recipe: changing them must not reuse old images.
   const hash = createHash('sha256')
     .update(readFileSync(file))
     .update(baseImage)
     .update(runtimeDockerfile(spec, baseImage))
     .update(modelDockerfile('', {}));
-  for (const src of spec.source) hashTree(hash, path.join(dir, src));
+  for (const src of spec.source) hashTree(hash.update(`\0${src}\0`), path.join(dir, src));
   if (spec.constraints) hash.update(readFileSync(projectPath(spec.constraints)));
   return { dir, spec, key: hash.digest('hex').slice(0, 12) };
 }
@@ -217,7 +214,7 @@ export async function ensureRuntimeImage(
     cpSync(wheelhouse, path.join(ctx, 'wheels'), { recursive: true });
     mkdirSync(path.join(ctx, 'app'));
     for (const src of t.spec.source) {
-      cpSync(path.join(t.dir, src), path.join(ctx, 'app', src), {
+      cpSync(path.join(t.dir, src), path.join(ctx, 'app', path.basename(src)), {
         recursive: true,
         filter: (s) => !s.includes('__pycache__'),
       });

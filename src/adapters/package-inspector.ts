@@ -3,6 +3,7 @@ import * as tar from 'tar';
 import { parse as parseYaml } from 'yaml';
 import { artifactFormat, normalizeEntryPath, type PackageEntry } from '../domain/package-checks.js';
 import type { PackageInspection } from '../domain/validate.js';
+import type { Policy } from '../domain/policy.js';
 import type { ArtifactContent } from '../domain/artifact-content.js';
 import { readArtifactContent } from './artifact-reader.js';
 
@@ -76,12 +77,9 @@ export async function listTarball(
  * model.py and, when the manifest names a pickle, the artifact's bytes (a second
  * pass, since the manifest may come after the artifact in the archive).
  */
-export async function inspectPackage(
-  file: string,
-  limits: { maxFiles: number; maxUnpackedMB: number; maxArtifactMB: number },
-): Promise<PackageInspection> {
-  const stopAfterBytes = limits.maxUnpackedMB * 1024 * 1024 + 1;
-  const stopAfterEntries = limits.maxFiles * 2 + 100;
+export async function inspectPackage(file: string, limits: Policy['packages']): Promise<PackageInspection> {
+  const stopAfterBytes = limits.max_unpacked_mb * 1024 * 1024 + 1;
+  const stopAfterEntries = limits.max_files * 2 + 100;
   let first: Awaited<ReturnType<typeof listTarball>>;
   try {
     first = await listTarball(file, {
@@ -111,7 +109,7 @@ export async function inspectPackage(
     if (artifact) {
       const second = await listTarball(file, {
         read: [artifact],
-        maxFileBytes: limits.maxArtifactMB * 1024 * 1024,
+        maxFileBytes: limits.max_artifact_mb * 1024 * 1024,
         stopAfterBytes,
         stopAfterEntries,
       });
@@ -124,7 +122,7 @@ export async function inspectPackage(
     if (named.sample) {
       const third = await listTarball(file, {
         read: [named.sample],
-        maxFileBytes: limits.maxUnpackedMB * 1024 * 1024,
+        maxFileBytes: limits.max_unpacked_mb * 1024 * 1024,
         stopAfterBytes,
         stopAfterEntries,
       });

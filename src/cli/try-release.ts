@@ -53,7 +53,7 @@ export async function tryRelease(
     image,
     binding,
     allowPickle: approved,
-    limits: loadPolicy().modelLimits,
+    limits: loadPolicy().model_limits,
   };
   // A replica left by an interrupted try is replaced, not reused: the binding may differ.
   const id = replicaName(spec.model, spec.version, spec.role);

@@ -7,24 +7,25 @@ import { disparities, type AttributeFairness, type FairnessReport, type GroupFig
  * sentence the scientist reads: the attribute, the groups, both numbers and the fix.
  */
 
+/** The policy's `fairness:` limits, as it writes them (min_dp_ratio tightened by the package's). */
 export interface BiasThresholds {
   /** Lowest over highest selection rate may not fall under this (the four-fifths rule at 0.8). */
-  minDpRatio: number;
+  min_dp_ratio: number;
   /** When set and the sample is labelled: the larger of the TPR and FPR gaps may not exceed this. */
-  maxEqualizedOddsDifference?: number;
+  max_equalized_odds_difference?: number;
   /** The parity ratio may fall below stable's by at most this (absolute). */
-  maxDpRatioDrop: number;
+  max_dp_ratio_drop: number;
   /** A pass within this share of a limit is a near miss, a warning a reviewer reads. */
-  nearMiss: number;
+  near_miss: number;
   /** Groups with fewer rows are reported, not gated: a handful of rows is noise, not bias. */
-  minGroupSize: number;
+  min_group_size: number;
 }
 
 export const DEFAULT_BIAS_THRESHOLDS: BiasThresholds = {
-  minDpRatio: 0.8,
-  maxDpRatioDrop: 0.05,
-  nearMiss: 0.1,
-  minGroupSize: 30,
+  min_dp_ratio: 0.8,
+  max_dp_ratio_drop: 0.05,
+  near_miss: 0.1,
+  min_group_size: 30,
 };
 
 export type BiasMetric =
@@ -108,12 +109,12 @@ export function judgeBias(input: {
 
   for (const a of candidate.attributes) {
     const attribute = a.attribute;
-    const admitted = gatedGroups(a, t.minGroupSize);
+    const admitted = gatedGroups(a, t.min_group_size);
     // The gate's own minimum size decides, whatever size the report was measured with.
     const d = disparities(admitted, candidate.labelled);
-    for (const g of a.groups.filter((g) => g.count > 0 && g.count < t.minGroupSize)) {
+    for (const g of a.groups.filter((g) => g.count > 0 && g.count < t.min_group_size)) {
       notes.push(
-        `${named(attribute, g.group)} has ${g.count} row${g.count === 1 ? '' : 's'}, fewer than the ${t.minGroupSize} needed to gate it: its figures are reported, not judged.`,
+        `${named(attribute, g.group)} has ${g.count} row${g.count === 1 ? '' : 's'}, fewer than the ${t.min_group_size} needed to gate it: its figures are reported, not judged.`,
       );
     }
 
@@ -127,10 +128,10 @@ export function judgeBias(input: {
         limit: 2,
         sentence:
           d.groups === 0
-            ? `No group of ${attribute} has the ${t.minGroupSize} rows needed to gate it, so its fairness was not checked. ` +
-              'Collect a longer shadow window or a larger labelled sample, or lower fairness.minGroupSize, and release again.'
-            : `Only ${named(attribute, admitted[0]!.group)} has the ${t.minGroupSize} rows needed to gate it, so there is no other group to compare it with. ` +
-              'Collect a longer shadow window or a larger labelled sample, or lower fairness.minGroupSize, and release again.',
+            ? `No group of ${attribute} has the ${t.min_group_size} rows needed to gate it, so its fairness was not checked. ` +
+              'Collect a longer shadow window or a larger labelled sample, or lower fairness.min_group_size, and release again.'
+            : `Only ${named(attribute, admitted[0]!.group)} has the ${t.min_group_size} rows needed to gate it, so there is no other group to compare it with. ` +
+              'Collect a longer shadow window or a larger labelled sample, or lower fairness.min_group_size, and release again.',
       });
       continue;
     }
@@ -144,7 +145,7 @@ export function judgeBias(input: {
         metric: 'demographic parity ratio',
         groups: admitted.map((g) => g.group),
         candidate: null,
-        limit: t.minDpRatio,
+        limit: t.min_dp_ratio,
         sentence:
           `The model selected no one in any group of ${attribute}, so the demographic parity ratio is undefined (0 over 0). ` +
           'Check that the shadow window saw real traffic and that the positive class is the one the model predicts as 1.',
@@ -153,7 +154,7 @@ export function judgeBias(input: {
       const low = sr.min!;
       const high = sr.max!;
       const pair = [low.group, high.group];
-      const gapNow = `${gap('selection rate', attribute, low, high)}: demographic parity ratio ${fmt(ratio, t.minDpRatio)}`;
+      const gapNow = `${gap('selection rate', attribute, low, high)}: demographic parity ratio ${fmt(ratio, t.min_dp_ratio)}`;
       const below = (level: 'fail' | 'warn', sentence: string) =>
         findings.push({
           level,
@@ -161,24 +162,24 @@ export function judgeBias(input: {
           metric: 'demographic parity ratio',
           groups: pair,
           candidate: ratio,
-          limit: t.minDpRatio,
+          limit: t.min_dp_ratio,
           sentence,
         });
-      if (ratio < t.minDpRatio - EPS) {
+      if (ratio < t.min_dp_ratio - EPS) {
         below(
           'fail',
-          `${gapNow}, below the ${fmt(t.minDpRatio)} minimum. Check whether the model leans on ${attribute} or a proxy for it; ` +
+          `${gapNow}, below the ${fmt(t.min_dp_ratio)} minimum. Check whether the model leans on ${attribute} or a proxy for it; ` +
             'reweight or drop the feature and retrain.',
         );
-      } else if (ratio < t.minDpRatio * (1 + t.nearMiss)) {
+      } else if (ratio < t.min_dp_ratio * (1 + t.near_miss)) {
         below(
           'warn',
-          `${gapNow}, within ${pct(t.nearMiss)} of the ${fmt(t.minDpRatio)} minimum. Have a reviewer read the per-group table before it is promoted.`,
+          `${gapNow}, within ${pct(t.near_miss)} of the ${fmt(t.min_dp_ratio)} minimum. Have a reviewer read the per-group table before it is promoted.`,
         );
       }
     }
 
-    const maxEod = t.maxEqualizedOddsDifference;
+    const maxEod = t.max_equalized_odds_difference;
     if (maxEod !== undefined && !candidate.labelled) {
       notes.push(
         `Equalized odds for ${attribute} was not checked: the sample has no labels. Declare a labelled held-out sample in the package to check it.`,
@@ -221,10 +222,10 @@ export function judgeBias(input: {
           `${gapNow}, above the ${fmt(maxEod)} maximum. ` +
             `${why}; check for a proxy of ${attribute}, rebalance the training data by group and retrain.`,
         );
-      } else if (eod > maxEod * (1 - t.nearMiss)) {
+      } else if (eod > maxEod * (1 - t.near_miss)) {
         above(
           'warn',
-          `${gapNow}, within ${pct(t.nearMiss)} of the ${fmt(maxEod)} maximum. Have a reviewer read the per-group table before it is promoted.`,
+          `${gapNow}, within ${pct(t.near_miss)} of the ${fmt(maxEod)} maximum. Have a reviewer read the per-group table before it is promoted.`,
         );
       }
     }
@@ -238,12 +239,12 @@ export function judgeBias(input: {
       continue;
     }
     const stableRatio = disparities(
-      gatedGroups(before, t.minGroupSize),
+      gatedGroups(before, t.min_group_size),
       stable.metrics.labelled,
     ).demographicParityRatio;
     if (stableRatio === null) {
       notes.push(
-        `Stable ${stable.version} has no demographic parity ratio for ${attribute} (no group selected, or fewer than two groups of ${t.minGroupSize} rows), so the candidate is not compared with it there.`,
+        `Stable ${stable.version} has no demographic parity ratio for ${attribute} (no group selected, or fewer than two groups of ${t.min_group_size} rows), so the candidate is not compared with it there.`,
       );
       continue;
     }
@@ -260,19 +261,19 @@ export function judgeBias(input: {
         groups: [low.group, high.group],
         candidate: ratio,
         stable: stableRatio,
-        limit: t.maxDpRatioDrop,
+        limit: t.max_dp_ratio_drop,
         sentence,
       });
-    if (drop > t.maxDpRatioDrop + EPS) {
+    if (drop > t.max_dp_ratio_drop + EPS) {
       against(
         'fail',
-        `${fell}, more than the ${fmt(t.maxDpRatioDrop)} allowed. ${now}; compare the two versions' rates per group in the report ` +
+        `${fell}, more than the ${fmt(t.max_dp_ratio_drop)} allowed. ${now}; compare the two versions' rates per group in the report ` +
           'and find what changed in the training data or the features.',
       );
-    } else if (drop > t.maxDpRatioDrop * (1 - t.nearMiss)) {
+    } else if (drop > t.max_dp_ratio_drop * (1 - t.near_miss)) {
       against(
         'warn',
-        `${fell}, within ${pct(t.nearMiss)} of the ${fmt(t.maxDpRatioDrop)} drop allowed. Have a reviewer compare the two versions' rates per group.`,
+        `${fell}, within ${pct(t.near_miss)} of the ${fmt(t.max_dp_ratio_drop)} drop allowed. Have a reviewer compare the two versions' rates per group.`,
       );
     }
   }

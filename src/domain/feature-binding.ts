@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from './duration.js';
 import type { Manifest } from './manifest.js';
 
 /**
@@ -66,10 +67,11 @@ export interface FreshnessFigure {
   limitSeconds: number | null;
 }
 
+/** The policy's `features:` limits, as it writes them. */
 export interface BindLimits {
-  maxSkewRate: number;
-  /** Policy cap on staleness; the effective limit is the tighter of this and the view's TTL. */
-  maxStalenessSeconds?: number;
+  max_skew_rate: number;
+  /** Policy cap on staleness (a duration); the effective limit is the tighter of this and the view's TTL. */
+  max_staleness?: string;
 }
 
 export interface BindReport {
@@ -178,7 +180,7 @@ export function checkFreshness(
       );
     } else if (limit === undefined) {
       notes.push(
-        `\`${view.name}\` has no TTL and the policy sets no maxStaleness, so its freshness is not checked`,
+        `\`${view.name}\` has no TTL and the policy sets no features.max_staleness, so its freshness is not checked`,
       );
     } else if (age > limit) {
       const which = limit === ttl ? `TTL is ${humanAge(limit)}` : `the policy allows ${humanAge(limit)}`;
@@ -261,9 +263,9 @@ export function bindFeatures(args: {
   const freshness = checkFreshness(
     snapshot.views.filter((v) => usedViews.has(v.name)),
     args.now,
-    limits.maxStalenessSeconds,
+    limits.max_staleness !== undefined ? durationMs(limits.max_staleness) / 1000 : undefined,
   );
-  const skew = measureSkew(snapshot, online, matched.inputs, limits.maxSkewRate);
+  const skew = measureSkew(snapshot, online, matched.inputs, limits.max_skew_rate);
   return {
     binding: {
       server: args.server,

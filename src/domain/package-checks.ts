@@ -13,9 +13,9 @@ export interface PackageEntry {
 }
 
 export interface PackageLimits {
-  maxFiles: number;
-  maxUnpackedMB: number;
-  maxArtifactMB: number;
+  max_files: number;
+  max_unpacked_mb: number;
+  max_artifact_mb: number;
 }
 
 const MB = 1024 * 1024;
@@ -99,26 +99,26 @@ export function checkSizes(entries: readonly PackageEntry[], limits: PackageLimi
     files += 1;
     total += e.size;
   }
-  if (files > limits.maxFiles) {
+  if (files > limits.max_files) {
     findings.push({
       code: 'too-many-files',
       field: '(package)',
-      message: `the package holds ${files} files, over the limit of ${limits.maxFiles}`,
+      message: `the package holds ${files} files, over the limit of ${limits.max_files}`,
       fix: 'ship only paved.yaml, the artifact, model.py and what they need',
     });
   }
-  if (total > limits.maxUnpackedMB * MB) {
+  if (total > limits.max_unpacked_mb * MB) {
     findings.push({
       code: 'package-too-large',
       field: '(package)',
-      message: `the package unpacks to ${(total / MB).toFixed(1)} MB, over the limit of ${limits.maxUnpackedMB} MB`,
+      message: `the package unpacks to ${(total / MB).toFixed(1)} MB, over the limit of ${limits.max_unpacked_mb} MB`,
       fix: 'remove data files from the package; models read features from the feature store',
     });
   }
   return findings;
 }
 
-export type ArtifactFormat = 'skops' | 'onnx' | 'pickle';
+export type ArtifactFormat = 'skops' | 'onnx' | 'pickle' | 'xgboost-json' | 'xgboost-ubj' | 'lightgbm-text';
 
 const FORMATS: Record<string, ArtifactFormat> = {
   '.skops': 'skops',
@@ -126,11 +126,25 @@ const FORMATS: Record<string, ArtifactFormat> = {
   '.pkl': 'pickle',
   '.pickle': 'pickle',
   '.joblib': 'pickle',
+  '.json': 'xgboost-json',
+  '.ubj': 'xgboost-ubj',
+  '.txt': 'lightgbm-text',
 };
 
-export function artifactFormat(name: string): ArtifactFormat | undefined {
+function suffixOf(name: string): string {
   const dot = name.lastIndexOf('.');
-  return dot < 0 ? undefined : FORMATS[name.slice(dot).toLowerCase()];
+  return dot < 0 ? '' : name.slice(dot).toLowerCase();
+}
+
+export function artifactFormat(name: string): ArtifactFormat | undefined {
+  return FORMATS[suffixOf(name)];
+}
+
+/** What a template's image loads, by file suffix (template.yaml `artifacts`). */
+export interface TemplateArtifacts {
+  on_path: readonly string[];
+  /** Served only after a human review (pickles). */
+  off_path: readonly string[];
 }
 
 export interface ArtifactCheck {
@@ -139,11 +153,48 @@ export interface ArtifactCheck {
   reviewReasons: Finding[];
 }
 
-/** The artifact named in paved.yaml: present, a regular file, within size, in a served format. */
+function servedList(t: TemplateArtifacts): string {
+  const off = t.off_path.length > 0 ? `; ${t.off_path.join(', ')} after a review` : '';
+  return `${t.on_path.join(', ')}${off}`;
+}
+
+/**
+ * The suffix against what the manifest's template serves; `templates` holds every
+ * template's list, so a refusal can name the template that does serve it.
+ */
+function checkServed(
+  artifact: string,
+  template: string,
+  templates: Readonly<Record<string, TemplateArtifacts>>,
+): { refusal?: Finding; offPath: boolean } {
+  const suffix = suffixOf(artifact);
+  const served = templates[template];
+  if (!served) return { offPath: false }; // an unknown template is refused by the policy check
+  if (served.on_path.includes(suffix)) return { offPath: false };
+  if (served.off_path.includes(suffix)) return { offPath: true };
+  const other = Object.entries(templates).find(
+    ([, t]) => t.on_path.includes(suffix) || t.off_path.includes(suffix),
+  )?.[0];
+  return {
+    offPath: false,
+    refusal: {
+      code: 'artifact-format',
+      field: 'artifact',
+      message: `${artifact} is not a format template ${template} serves (it serves ${servedList(served)})`,
+      fix: other
+        ? `use template: ${other}, which serves ${suffix} files, or save the model as ${served.on_path.join(' or ')}`
+        : `save the model as ${served.on_path.join(' or ')}`,
+    },
+  };
+}
+
+/** The artifact named in paved.yaml: present, a regular file, within size, in a format its template serves. */
 export function checkArtifact(
   artifact: string,
+  template: string,
   entries: readonly PackageEntry[],
   limits: PackageLimits,
+  templates: Readonly<Record<string, TemplateArtifacts>>,
 ): ArtifactCheck {
   const entry = entries.find((e) => normalizeEntryPath(e.path) === artifact);
   const refusals: Finding[] = [];
@@ -158,23 +209,33 @@ export function checkArtifact(
     return { refusals, reviewReasons };
   }
   if (entry.type !== 'File') return { refusals, reviewReasons }; // checkEntries reports links and special files
-  if (entry.size > limits.maxArtifactMB * MB) {
+  if (entry.size > limits.max_artifact_mb * MB) {
     refusals.push({
       code: 'artifact-too-large',
       field: 'artifact',
-      message: `${artifact} is ${(entry.size / MB).toFixed(1)} MB, over the limit of ${limits.maxArtifactMB} MB`,
+      message: `${artifact} is ${(entry.size / MB).toFixed(1)} MB, over the limit of ${limits.max_artifact_mb} MB`,
       fix: 'shrink the model (fewer trees, quantize, ONNX) or ask the platform team for a higher limit',
     });
   }
   const format = artifactFormat(artifact);
+  const served = checkServed(artifact, template, templates);
   if (!format) {
+    const t = templates[template];
     refusals.push({
       code: 'artifact-format',
       field: 'artifact',
       message: `${artifact} is not a format the template serves`,
-      fix: 'save it with skops (model.skops) or as ONNX (model.onnx)',
+      fix: t
+        ? `save the model as ${t.on_path.join(' or ')}`
+        : 'save it with skops (model.skops) or as ONNX (model.onnx)',
     });
-  } else if (format === 'pickle') {
+    return { refusals, reviewReasons };
+  }
+  if (served.refusal) {
+    refusals.push(served.refusal);
+    return { refusals, reviewReasons };
+  }
+  if (served.offPath || format === 'pickle') {
     reviewReasons.push({
       code: 'pickle-artifact',
       field: 'artifact',

@@ -13,7 +13,7 @@ const SIGNER_RULE =
 /** `policy/platform.yaml`: what the platform team decides for every model. */
 export const PolicySchema = z.strictObject({
   templates: z.array(z.string().min(1)).min(1, 'must list at least one template'),
-  approvedLibraries: z.record(
+  approved_libraries: z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a package name'),
     z
       .string()
@@ -68,23 +68,23 @@ export const PolicySchema = z.strictObject({
     })
     .prefault({}),
   /** How a canary is judged at each rollout step (see domain/rollout.ts), and how long an old stable drains. */
-  rolloutAnalysis: z
+  rollout_analysis: z
     .strictObject({
-      minRequests: z.number().int().min(0).default(50),
-      maxErrorRate: z.number().min(0).max(1).default(0.05),
-      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-      maxP99Ratio: z.number().min(1).default(1.5),
-      p99SlackMs: z.number().min(0).default(20),
+      min_requests: z.number().int().min(0).default(50),
+      max_error_rate: z.number().min(0).max(1).default(0.05),
+      max_error_rate_increase: z.number().min(0).max(1).default(0.01),
+      max_p99_ratio: z.number().min(1).default(1.5),
+      p99_slack_ms: z.number().min(0).default(20),
       /** A step with too little traffic holds its weight this long, then asks for a review. */
-      inconclusiveDeadline: durationSchema.default('30m'),
+      inconclusive_deadline: durationSchema.default('30m'),
       drain: durationSchema.default('5s'),
     })
     .prefault({}),
   /** What one model replica may use, in every stage (shadow, rollout, try). */
-  modelLimits: z
+  model_limits: z
     .strictObject({
       cpus: z.number().positive().max(64).default(1),
-      memoryMB: z.number().int().min(64).default(1024),
+      memory_mb: z.number().int().min(64).default(1024),
       pids: z.number().int().min(16).max(4096).default(256),
     })
     .prefault({}),
@@ -94,28 +94,28 @@ export const PolicySchema = z.strictObject({
    */
   serving: z
     .strictObject({
-      minReplicas: z.number().int().min(1).max(64).default(1),
-      maxReplicas: z.number().int().min(1).max(64).default(3),
+      min_replicas: z.number().int().min(1).max(64).default(1),
+      max_replicas: z.number().int().min(1).max(64).default(3),
       /** The replicas together carry the live peak times this. */
       headroom: z.number().min(1).default(1.5),
       /** The share of a replica's CPUs it may be kept busy at the peak. */
-      targetUtilisation: z.number().gt(0).max(1).default(0.6),
+      target_utilisation: z.number().gt(0).max(1).default(0.6),
       /** How often the serving workflow replaces dead replicas and removes strays. */
-      reconcileEvery: durationSchema.default('10s'),
+      reconcile_every: durationSchema.default('10s'),
     })
     .prefault({})
-    .refine((s) => s.minReplicas <= s.maxReplicas, {
-      message: 'minReplicas must not be more than maxReplicas',
-      path: ['minReplicas'],
+    .refine((s) => s.min_replicas <= s.max_replicas, {
+      message: 'min_replicas must not be more than max_replicas',
+      path: ['min_replicas'],
     }),
   /** The bind stage: how hard to look for training/serving skew and stale features. */
   features: z
     .strictObject({
-      skewSampleSize: z.number().int().min(1).max(5000).default(200),
+      skew_sample_size: z.number().int().min(1).max(5000).default(200),
       /** Share of sampled entities whose online value may differ from the offline one, per feature. */
-      maxSkewRate: z.number().min(0).max(1).default(0),
+      max_skew_rate: z.number().min(0).max(1).default(0),
       /** Tighter than a view's TTL when set: the newest materialization may be at most this old. */
-      maxStaleness: durationSchema.optional(),
+      max_staleness: durationSchema.optional(),
     })
     .prefault({}),
   /** The shadow stage: how traffic is replayed against candidate and stable, and how it is judged. */
@@ -125,46 +125,46 @@ export const PolicySchema = z.strictObject({
       rate: z.number().positive().default(10),
       /** Live traffic is replayed at its recorded peak times this. */
       headroom: z.number().min(1).default(1.5),
-      maxRate: z.number().positive().default(50),
+      max_rate: z.number().positive().default(50),
       duration: durationSchema.default('45s'),
       warmup: durationSchema.default('3s'),
       /** A request not answered in this time counts as an error (and as this long). */
       timeout: durationSchema.default('5s'),
       /** Captured live requests needed before they replace the package's own sample. */
-      minCaptured: z.number().int().min(1).default(200),
-      maxP99Regression: z.number().min(0).default(0.2),
+      min_captured: z.number().int().min(1).default(200),
+      max_p99_regression: z.number().min(0).default(0.2),
       /** Added to the regression limit: a few ms of scheduling noise is not a regression. */
-      p99SlackMs: z.number().min(0).default(10),
-      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+      p99_slack_ms: z.number().min(0).default(10),
+      max_error_rate_increase: z.number().min(0).max(1).default(0.01),
       /** A pass within this share of a budget is a near miss. */
-      nearMiss: z.number().min(0).max(1).default(0.1),
-      reviewOnNearMiss: z.boolean().default(false),
+      near_miss: z.number().min(0).max(1).default(0.1),
+      review_on_near_miss: z.boolean().default(false),
     })
     .prefault({}),
   /** The bias gate: per-group selection rates on the shadow predictions (domain/bias-gate.ts). */
   fairness: z
     .strictObject({
-      minDpRatio: z.number().min(0).max(1).default(0.8),
-      maxEqualizedOddsDifference: z.number().min(0).max(1).optional(),
-      maxDpRatioDrop: z.number().min(0).max(1).default(0.05),
-      nearMiss: z.number().min(0).max(1).default(0.1),
-      minGroupSize: z.number().int().min(1).default(30),
-      reviewOnNearMiss: z.boolean().default(false),
+      min_dp_ratio: z.number().min(0).max(1).default(0.8),
+      max_equalized_odds_difference: z.number().min(0).max(1).optional(),
+      max_dp_ratio_drop: z.number().min(0).max(1).default(0.05),
+      near_miss: z.number().min(0).max(1).default(0.1),
+      min_group_size: z.number().int().min(1).default(30),
+      review_on_near_miss: z.boolean().default(false),
     })
     .prefault({}),
   /** What serving costs, for the cost-per-million-predictions figure and budget. */
   cost: z
     .strictObject({
-      vcpuHourUsd: z.number().min(0).default(0.04),
-      gbHourUsd: z.number().min(0).default(0.005),
+      vcpu_hour_usd: z.number().min(0).default(0.04),
+      gb_hour_usd: z.number().min(0).default(0.005),
     })
     .prefault({}),
   /** Limits on what a package may unpack to: a tar bomb or a huge artifact is refused. */
   packages: z
     .strictObject({
-      maxFiles: z.number().int().positive().default(500),
-      maxUnpackedMB: z.number().positive().default(256),
-      maxArtifactMB: z.number().positive().default(128),
+      max_files: z.number().int().positive().default(500),
+      max_unpacked_mb: z.number().positive().default(256),
+      max_artifact_mb: z.number().positive().default(128),
     })
     .prefault({}),
   /**
@@ -187,29 +187,91 @@ export type Policy = z.infer<typeof PolicySchema>;
 
 const HINTS: Record<string, string> = {
   templates: 'list the golden-path templates, e.g. [python-sklearn]',
-  approvedLibraries: 'map package names to version ranges, e.g. scikit-learn: "1.9.1"',
+  approved_libraries: 'map package names to version ranges, e.g. scikit-learn: "1.9.1"',
   teams:
     'map team names to reviewers and their keys, e.g. risk: {reviewers: [bob@example.com], signers: ["bob@example.com ssh-ed25519 AAAA…"]}',
   'review.signed_within': 'give how long a signed decision stays good, e.g. 15m',
   'review.deadline': 'give how long a review may wait, e.g. 72h',
-  'rolloutAnalysis.minRequests': 'give how many canary requests a window needs before it is judged, e.g. 50',
-  'rolloutAnalysis.inconclusiveDeadline':
+  'rollout_analysis.min_requests':
+    'give how many canary requests a window needs before it is judged, e.g. 50',
+  'rollout_analysis.inconclusive_deadline':
     'give how long a step may wait for enough traffic before a reviewer decides, e.g. 30m',
-  'rolloutAnalysis.drain': 'give how long the old stable keeps serving in-flight requests, e.g. 5s',
+  'rollout_analysis.drain': 'give how long the old stable keeps serving in-flight requests, e.g. 5s',
   allowed_types: 'list each class or function by its full name, e.g. sklearn.pipeline.Pipeline',
-  'features.skewSampleSize': 'give how many entities the skew check samples, e.g. 200',
-  'features.maxSkewRate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',
-  'features.maxStaleness': 'give the oldest a materialization may be, e.g. 24h',
+  'features.skew_sample_size': 'give how many entities the skew check samples, e.g. 200',
+  'features.max_skew_rate': 'give the share of sampled values that may differ, from 0 to 1, e.g. 0',
+  'features.max_staleness': 'give the oldest a materialization may be, e.g. 24h',
 };
+
+/** camelCase to snake_case: maxP99Ratio is max_p99_ratio, memoryMB is memory_mb. */
+function snakeCase(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/** The fields of an object schema, under its defaults and optionals; null for anything else. */
+function fieldsOf(schema: z.ZodType): Readonly<Record<string, z.ZodType>> | null {
+  let s = schema;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional)
+    s = s.unwrap() as z.ZodType;
+  return s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : null;
+}
+
+/**
+ * Pure: the policy's keys were camelCase once (approvedLibraries, shadow.maxRate) and
+ * are snake_case now, as paved.yaml's are. Each old key is one finding that names it,
+ * its new name and the fix; the document comes back with the keys renamed, so the
+ * rest of it is checked in the same pass and every problem is reported at once.
+ */
+export function renamedPolicyKeys(data: unknown): { findings: Finding[]; renamed: unknown } {
+  const findings: Finding[] = [];
+  const walk = (
+    value: unknown,
+    fields: Readonly<Record<string, z.ZodType>>,
+    oldPath: string,
+    newPath: string,
+  ): unknown => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const entries: Array<[string, unknown]> = [];
+    for (const [key, v] of Object.entries(value)) {
+      const snake = snakeCase(key);
+      const old = !Object.hasOwn(fields, key) && snake !== key && Object.hasOwn(fields, snake);
+      const name = old ? snake : key;
+      const was = oldPath ? `${oldPath}.${key}` : key;
+      const now = newPath ? `${newPath}.${name}` : name;
+      if (old) {
+        const both = Object.hasOwn(value, snake);
+        findings.push({
+          code: 'renamed-field',
+          field: was,
+          message: `was renamed to ${now}`,
+          fix: both ? `remove it (${now} is set too)` : `rename it to ${name}`,
+        });
+        if (both) continue;
+      }
+      const inner = Object.hasOwn(fields, name) ? fieldsOf(fields[name]!) : null;
+      entries.push([name, inner ? walk(v, inner, was, now) : v]);
+    }
+    // fromEntries defines own properties: a "__proto__" key stays a key.
+    return Object.fromEntries(entries);
+  };
+  const renamed = walk(data, PolicySchema.shape, '', '');
+  return { findings, renamed: findings.length > 0 ? renamed : data };
+}
 
 export function parsePolicy(
   data: unknown,
 ): { ok: true; policy: Policy } | { ok: false; findings: Finding[] } {
-  const parsed = PolicySchema.safeParse(data);
-  if (parsed.success) return { ok: true, policy: parsed.data };
+  const { findings: renames, renamed } = renamedPolicyKeys(data);
+  const parsed = PolicySchema.safeParse(renamed);
+  if (parsed.success && renames.length === 0) return { ok: true, policy: parsed.data };
   return {
     ok: false,
-    findings: findingsFromZod(parsed.error, HINTS, 'see policy/platform.yaml in the paved repository'),
+    findings: [
+      ...renames,
+      ...(parsed.success
+        ? []
+        : findingsFromZod(parsed.error, HINTS, 'see policy/platform.yaml in the paved repository')),
+    ],
   };
 }
 
@@ -291,7 +353,7 @@ export function decidePath(manifest: Manifest, policy: Policy): PolicyDecision {
   }
   manifest.requirements.forEach((req, i) => {
     const [, name, version] = REQUIREMENT.exec(req)!;
-    const key = Object.keys(policy.approvedLibraries).find((k) => normalize(k) === normalize(name!));
+    const key = Object.keys(policy.approved_libraries).find((k) => normalize(k) === normalize(name!));
     if (!key) {
       reviewReasons.push({
         code: 'unapproved-library',
@@ -301,7 +363,7 @@ export function decidePath(manifest: Manifest, policy: Policy): PolicyDecision {
       });
       return;
     }
-    const range = policy.approvedLibraries[key]!;
+    const range = policy.approved_libraries[key]!;
     const v = semver.coerce(version!);
     if (!v || !semver.satisfies(v, range)) {
       reviewReasons.push({

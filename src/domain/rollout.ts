@@ -4,6 +4,11 @@
  * version. Pure; the workflow and the gateway both import it.
  */
 
+/**
+ * The policy's rollout_analysis (min_requests, max_error_rate, ...) as the rollout
+ * plan carries it. The plan is recorded in every release's history and replayed, so
+ * its fields keep the names releases in flight have on record.
+ */
 export interface RolloutLimits {
   /** Requests the canary must have answered in the window before it is judged. */
   minRequests: number;

@@ -1,22 +1,26 @@
 import { overallVerdict } from './gate-verdict.js';
 import type { VersionMeasure } from './shadow.js';
 
-/** The effective budgets: the tighter of the package's and the platform's. */
+/**
+ * Budgets as paved.yaml and policy/platform.yaml write them (`budgets:`); merged, the
+ * effective ones: the tighter of the package's and the platform's.
+ */
 export interface ShadowBudgets {
-  p50Ms?: number;
-  p99Ms?: number;
-  errorRate?: number;
-  costPerMillionUsd?: number;
+  p50_ms?: number;
+  p99_ms?: number;
+  error_rate?: number;
+  cost_per_million_usd?: number;
 }
 
+/** The policy's `shadow:` limits, as it writes them. */
 export interface ShadowLimits {
-  /** Candidate p99 may be at most stable p99 × (1 + this) + p99SlackMs. */
-  maxP99Regression: number;
-  p99SlackMs: number;
+  /** Candidate p99 may be at most stable p99 × (1 + this) + p99_slack_ms. */
+  max_p99_regression: number;
+  p99_slack_ms: number;
   /** Candidate error rate may exceed stable's by at most this (absolute share). */
-  maxErrorRateIncrease: number;
+  max_error_rate_increase: number;
   /** A pass within this share of a budget is a near miss (a warning). */
-  nearMiss: number;
+  near_miss: number;
 }
 
 export type GateMetric = 'p50' | 'p99' | 'error rate' | 'cost' | 'p99 vs stable' | 'error rate vs stable';
@@ -41,7 +45,7 @@ export interface ShadowJudgement {
 export function mergeBudgets(pkg: ShadowBudgets, platform: ShadowBudgets): ShadowBudgets {
   const tighter = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
   const out: ShadowBudgets = {};
-  for (const k of ['p50Ms', 'p99Ms', 'errorRate', 'costPerMillionUsd'] as const) {
+  for (const k of ['p50_ms', 'p99_ms', 'error_rate', 'cost_per_million_usd'] as const) {
     const v = tighter(pkg[k], platform[k]);
     if (v !== undefined) out[k] = v;
   }
@@ -95,7 +99,7 @@ function mostCommonFailure(statuses: Record<string, number>): string | null {
 
 /**
  * Judges a shadow measurement against budgets and against the stable version.
- * Each row says pass, warn (within `nearMiss` of a budget) or fail, and a warn or
+ * Each row says pass, warn (within `near_miss` of a budget) or fail, and a warn or
  * fail carries the sentence the scientist reads: the numbers and the fix.
  */
 export function judgeShadow(input: {
@@ -107,7 +111,7 @@ export function judgeShadow(input: {
   const { candidate: c, stable: s, budgets, limits } = input;
   const rows: GateRow[] = [];
   const open = opening(c, s);
-  const near = (value: number, limit: number) => value > limit * (1 - limits.nearMiss);
+  const near = (value: number, limit: number) => value > limit * (1 - limits.near_miss);
 
   const latency = (metric: 'p50' | 'p99', value: number, budget: number | undefined) => {
     if (budget === undefined) return;
@@ -127,16 +131,16 @@ export function judgeShadow(input: {
         value,
         limit: budget,
         status: 'warn',
-        sentence: `Its ${metric} is ${ms(value)}, within ${pct(limits.nearMiss)} of the ${ms(budget)} budget; the next change may cross it.`,
+        sentence: `Its ${metric} is ${ms(value)}, within ${pct(limits.near_miss)} of the ${ms(budget)} budget; the next change may cross it.`,
       });
     } else rows.push({ metric, value, limit: budget, status: 'pass', sentence: null });
   };
   // p99 first: the tail is what users of a live endpoint feel, so it leads the verdict.
-  latency('p99', c.latency.p99, budgets.p99Ms);
-  latency('p50', c.latency.p50, budgets.p50Ms);
+  latency('p99', c.latency.p99, budgets.p99_ms);
+  latency('p50', c.latency.p50, budgets.p50_ms);
 
-  if (budgets.errorRate !== undefined) {
-    const limit = budgets.errorRate;
+  if (budgets.error_rate !== undefined) {
+    const limit = budgets.error_rate;
     const failure = mostCommonFailure(c.statuses);
     const [shown, budget] = apart(c.errorRate, limit, pctX);
     const sentence =
@@ -156,8 +160,8 @@ export function judgeShadow(input: {
     });
   }
 
-  if (budgets.costPerMillionUsd !== undefined && c.costPerMillionUsd !== null) {
-    const limit = budgets.costPerMillionUsd;
+  if (budgets.cost_per_million_usd !== undefined && c.costPerMillionUsd !== null) {
+    const limit = budgets.cost_per_million_usd;
     const v = c.costPerMillionUsd;
     const use = c.resources
       ? ` (${c.resources.cpuSeconds.toFixed(1)} CPU s and ${Math.round(c.resources.memMeanMB)} MB over ${Math.round(c.resources.seconds)} s)`
@@ -172,7 +176,7 @@ export function judgeShadow(input: {
           ? `${open}, but it costs ${apart(v, limit, usdX)[0]} per million predictions${use}, ` +
             `${apart(v - limit, 0, usdX)[0]} over the ${apart(v, limit, usdX)[1]} budget. Cut its CPU per prediction or its memory.`
           : near(v, limit)
-            ? `It costs ${usd(v)} per million predictions, within ${pct(limits.nearMiss)} of the ${usd(limit)} budget.`
+            ? `It costs ${usd(v)} per million predictions, within ${pct(limits.near_miss)} of the ${usd(limit)} budget.`
             : null,
     });
   }
@@ -180,9 +184,9 @@ export function judgeShadow(input: {
   // A stable that mostly failed measured how fast it refuses, not how fast it
   // predicts: its p99 is no yardstick (its errors still are).
   if (s && s.sent > 0 && s.errorRate <= 0.5) {
-    const limit = s.latency.p99 * (1 + limits.maxP99Regression) + limits.p99SlackMs;
+    const limit = s.latency.p99 * (1 + limits.max_p99_regression) + limits.p99_slack_ms;
     const v = c.latency.p99;
-    const [worse, allowed] = apart(v / s.latency.p99 - 1, limits.maxP99Regression, percentX);
+    const [worse, allowed] = apart(v / s.latency.p99 - 1, limits.max_p99_regression, percentX);
     rows.push({
       metric: 'p99 vs stable',
       value: v,
@@ -191,13 +195,13 @@ export function judgeShadow(input: {
       sentence:
         v > limit
           ? `${open}, but its p99 is ${ms(v)} against ${ms(s.latency.p99)} for stable ${s.version} ` +
-            `(+${worse}, at most +${allowed}${limits.p99SlackMs > 0 ? ` plus ${limits.p99SlackMs} ms` : ''} allowed). ` +
+            `(+${worse}, at most +${allowed}${limits.p99_slack_ms > 0 ? ` plus ${limits.p99_slack_ms} ms` : ''} allowed). ` +
             'Optimize it before it replaces the faster model.'
           : null,
     });
   }
   if (s && s.sent > 0) {
-    const eLimit = s.errorRate + limits.maxErrorRateIncrease;
+    const eLimit = s.errorRate + limits.max_error_rate_increase;
     rows.push({
       metric: 'error rate vs stable',
       value: c.errorRate,

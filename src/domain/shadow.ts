@@ -126,9 +126,10 @@ export function accuracy(
   return labelled > 0 ? { labelled, correct } : null;
 }
 
+/** The policy's `cost:` prices, as it writes them. */
 export interface CostModel {
-  vcpuHourUsd: number;
-  gbHourUsd: number;
+  vcpu_hour_usd: number;
+  gb_hour_usd: number;
 }
 
 /**
@@ -139,7 +140,7 @@ export interface CostModel {
  */
 export function costPerMillion(usage: ResourceUsage, answered: number, prices: CostModel): number | null {
   if (answered <= 0 || usage.seconds <= 0) return null;
-  const cpu = (usage.cpuSeconds / 3600) * prices.vcpuHourUsd;
-  const memory = (usage.memMeanMB / 1024) * (usage.seconds / 3600) * prices.gbHourUsd;
+  const cpu = (usage.cpuSeconds / 3600) * prices.vcpu_hour_usd;
+  const memory = (usage.memMeanMB / 1024) * (usage.seconds / 3600) * prices.gb_hour_usd;
   return ((cpu + memory) / answered) * 1e6;
 }

@@ -4,16 +4,17 @@
  * policy's bounds. Pure: the shadow activity feeds it, the rollout acts on it.
  */
 
+/** The policy's `serving:` bounds, as it writes them. */
 export interface SizingPolicy {
-  minReplicas: number;
-  maxReplicas: number;
+  min_replicas: number;
+  max_replicas: number;
   /** Live peak × this is what the replicas together must carry. */
   headroom: number;
   /**
    * The share of its CPUs a replica may be kept busy. Queueing grows fast near
    * saturation, so the p99 measured at a light rate only holds well below 100 %.
    */
-  targetUtilisation: number;
+  target_utilisation: number;
 }
 
 export interface SizingInput {
@@ -49,34 +50,34 @@ export interface Sizing {
 export function replicaCapacity(input: SizingInput): number | null {
   const floor = input.withinBudgetAtMeasuredRate ? input.measuredRate : 0;
   if (input.cpuSecondsPerRequest === null || input.cpuSecondsPerRequest <= 0) return floor > 0 ? floor : null;
-  const derived = (input.cpusPerReplica * input.policy.targetUtilisation) / input.cpuSecondsPerRequest;
+  const derived = (input.cpusPerReplica * input.policy.target_utilisation) / input.cpuSecondsPerRequest;
   return Math.max(derived, floor);
 }
 
 export function sizeReplicas(input: SizingInput): Sizing {
   const { policy } = input;
   const capacity = replicaCapacity(input);
-  const floor = Math.min(Math.max(policy.minReplicas, input.requested ?? 0), policy.maxReplicas);
+  const floor = Math.min(Math.max(policy.min_replicas, input.requested ?? 0), policy.max_replicas);
   const wanted =
     input.livePeakRps !== null && capacity !== null
       ? Math.ceil((input.livePeakRps * policy.headroom) / capacity)
       : null;
-  const replicas = Math.min(Math.max(wanted ?? floor, floor), policy.maxReplicas);
+  const replicas = Math.min(Math.max(wanted ?? floor, floor), policy.max_replicas);
   const each =
     capacity === null
       ? ''
       : ` (capacity ${fmt(capacity)} req/s each${input.p99BudgetMs !== null ? ` at p99 ≤ ${fmt(input.p99BudgetMs)} ms` : ''})`;
   const count = `${replicas} ${replicas === 1 ? 'replica' : 'replicas'}`;
   const floorWhy =
-    input.requested !== null && input.requested > policy.minReplicas
-      ? `as the manifest asks${input.requested > policy.maxReplicas ? `, capped at the policy's ${policy.maxReplicas}` : ''}`
+    input.requested !== null && input.requested > policy.min_replicas
+      ? `as the manifest asks${input.requested > policy.max_replicas ? `, capped at the policy's ${policy.max_replicas}` : ''}`
       : `the policy's minimum`;
   let line: string;
   if (input.livePeakRps === null) line = `${count}, ${floorWhy}: no live traffic recorded yet${each}`;
   else {
     line = `${count} for a ${fmt(input.livePeakRps)} req/s peak × headroom ${policy.headroom}${each}`;
-    if (wanted !== null && wanted > policy.maxReplicas)
-      line += `; capped at the policy's ${policy.maxReplicas}`;
+    if (wanted !== null && wanted > policy.max_replicas)
+      line += `; capped at the policy's ${policy.max_replicas}`;
     else if (wanted !== null && wanted < floor) line += `; ${floorWhy}`;
   }
   return {

@@ -5,6 +5,10 @@ export const TemplateSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),
   version: z.string().min(1),
   python: z.string(),
+  /**
+   * Directories copied to the image's workdir, each under its own base name: the shared
+   * runtime (../runtime/paved_runtime) and the template's loader.
+   */
   source: z.array(z.string().min(1)).min(1),
   workdir: z.string().startsWith('/'),
   entrypoint: z.array(z.string()).min(1),
@@ -12,6 +16,15 @@ export const TemplateSchema = z.object({
   env: z.record(z.string(), z.string()).default({}),
   port: z.number().int(),
   health: z.object({ live: z.string(), ready: z.string() }),
+  /** What the loader serves, by suffix; off_path ones only after a review. */
+  artifacts: z.object({
+    on_path: z.array(z.string().regex(/^\.[a-z0-9]+$/, 'must be a file suffix like .skops')).min(1),
+    off_path: z.array(z.string().regex(/^\.[a-z0-9]+$/, 'must be a file suffix like .pkl')).default([]),
+  }),
+  /** What `paved init` starts a package from: a trained example package, and the pins its manifest names. */
+  starter: z
+    .object({ example: z.string().min(1), pins: z.array(z.string().min(1)).min(1) })
+    .default({ example: 'examples/arrests', pins: ['scikit-learn', 'skops'] }),
   requirements: z.array(z.string().min(1)).min(1),
   optional_requirements: z.array(z.string()).default([]),
   /**

@@ -114,29 +114,30 @@ export function peakRate(times: readonly number[], windowMs = 1000): number {
   return (best * 1000) / windowMs;
 }
 
+/** The policy's `shadow:` rates, as it writes them. */
 export interface RatePolicy {
   /** Requests per second when the sample has no live timing (a package's own sample). */
   rate: number;
   headroom: number;
-  maxRate: number;
+  max_rate: number;
 }
 
 /**
  * The replay rate: a live capture is replayed at its recorded peak times the
  * headroom, so a release is measured under the load it will meet plus a margin;
- * a package sample (no live timing) at the policy's rate. Never above maxRate.
+ * a package sample (no live timing) at the policy's rate. Never above max_rate.
  */
 export function replayRate(
   sample: { live: boolean; times: readonly number[]; sampledShare?: number; peakWindowMs?: number },
   policy: RatePolicy,
 ): { rate: number; why: string } {
   if (!sample.live) {
-    const rate = Math.min(policy.rate, policy.maxRate);
+    const rate = Math.min(policy.rate, policy.max_rate);
     return {
       rate,
       why:
         `policy rate ${policy.rate}/s` +
-        (policy.rate > policy.maxRate ? `, capped at ${policy.maxRate}/s` : '') +
+        (policy.rate > policy.max_rate ? `, capped at ${policy.max_rate}/s` : '') +
         ' (no live traffic recorded yet)',
     };
   }
@@ -147,7 +148,7 @@ export function replayRate(
   const recorded = peakRate(sample.times, sample.peakWindowMs ?? 1000);
   const peak = recorded / share;
   const wanted = peak * policy.headroom;
-  const rate = Math.max(1, Math.min(wanted, policy.maxRate));
+  const rate = Math.max(1, Math.min(wanted, policy.max_rate));
   return {
     rate,
     why:
@@ -155,7 +156,7 @@ export function replayRate(
         ? `live peak ${round(peak)}/s (${round(recorded)}/s recorded at ${round(share * 100)} % sampling)`
         : `recorded peak ${round(peak)}/s`) +
       ` × headroom ${policy.headroom}` +
-      (wanted > policy.maxRate ? `, capped at ${policy.maxRate}/s` : '') +
+      (wanted > policy.max_rate ? `, capped at ${policy.max_rate}/s` : '') +
       (wanted < 1 ? ', raised to the 1/s floor' : ''),
   };
 }

@@ -7,12 +7,13 @@ import {
   normalizeEntryPath,
   type ArtifactFormat,
   type PackageEntry,
+  type TemplateArtifacts,
 } from './package-checks.js';
 import { decidePath, type PackagePath, type Policy } from './policy.js';
 import type { StageOutcome } from './release.js';
 import type { Finding } from './schema-errors.js';
 import { samplePackageProblems } from './traffic.js';
-import { checkArtifactContent, type ArtifactContent } from './artifact-content.js';
+import { checkArtifactContent, checkModelInputs, type ArtifactContent } from './artifact-content.js';
 
 /** What the inspector read from a package, without unpacking or running anything. */
 export interface PackageInspection {
@@ -111,7 +112,12 @@ export function nothingKnown(): Omit<Assessment, 'refusals' | 'reviewReasons'> {
 export function assessPackage(
   inspection: PackageInspection,
   policy: Policy,
-  opts: { expectedModel?: string; scanPickle: PickleScanner },
+  opts: {
+    expectedModel?: string;
+    scanPickle: PickleScanner;
+    /** What each template serves, from its template.yaml. */
+    templates: Readonly<Record<string, TemplateArtifacts>>;
+  },
 ): Assessment {
   const none = nothingKnown();
   if (inspection.unreadable !== undefined) {
@@ -139,7 +145,7 @@ export function assessPackage(
       fix: `release it as ${m.name}, or change name in paved.yaml`,
     });
   }
-  const artifact = checkArtifact(m.artifact, inspection.entries, policy.packages);
+  const artifact = checkArtifact(m.artifact, m.template, inspection.entries, policy.packages, opts.templates);
   refusals.push(...artifact.refusals);
   reviewReasons.push(...artifact.reviewReasons);
   if (artifact.format && inspection.artifactContent) {
@@ -151,6 +157,9 @@ export function assessPackage(
     );
     refusals.push(...content.refusals);
     reviewReasons.push(...content.reviewReasons);
+    const c = inspection.artifactContent;
+    if (content.refusals.length === 0 && 'signature' in c)
+      refusals.push(...checkModelInputs(m.artifact, c.signature, m.inputs));
   }
   if (
     artifact.format === 'pickle' &&

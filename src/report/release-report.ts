@@ -200,7 +200,7 @@ export function renderHtml(r: ReleaseReport): string {
         `<ul>${sentences.map((g) => `<li class="${g.status}">${escapeXml(g.sentence!)}</li>`).join('')}</ul>`,
       );
     const budgets = [
-      ...(s.budgets.p99Ms ? [{ label: `p99 budget ${s.budgets.p99Ms} ms`, ms: s.budgets.p99Ms }] : []),
+      ...(s.budgets.p99_ms ? [{ label: `p99 budget ${s.budgets.p99_ms} ms`, ms: s.budgets.p99_ms }] : []),
     ];
     body.push(
       '<h3>Latency by percentile</h3>',

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { templateArtifacts } from '../../src/adapters/template-catalog.js';
 import { inspectPackage } from '../../src/adapters/package-inspector.js';
 import { loadPolicy } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
@@ -188,7 +189,7 @@ function billionLaughs(): string {
 }
 
 function packageCases(): Case[] {
-  const policy = { ...loadPolicy(), packages: { maxFiles: 50, maxUnpackedMB: 2, maxArtifactMB: 1 } };
+  const policy = { ...loadPolicy(), packages: { max_files: 50, max_unpacked_mb: 2, max_artifact_mb: 1 } };
   const manifest = stringify({ ...GOOD, shadow: undefined });
   const model = readFileSync(path.join(EXAMPLE, 'model.skops'));
   const base: RawEntry[] = [
@@ -205,6 +206,7 @@ function packageCases(): Case[] {
         write(file);
         const a = assessPackage(await inspectPackage(file, policy.packages), policy, {
           scanPickle: scanPickleArtifact,
+          templates: templateArtifacts(),
         });
         return a.refusals;
       },

@@ -112,7 +112,7 @@ describe('containerize examples/arrests', () => {
       image: first.output.image,
       binding: null,
       allowPickle: false,
-      limits: { ...loadPolicy().modelLimits, memoryMB: 512 },
+      limits: { ...loadPolicy().model_limits, memory_mb: 512 },
     });
     replicaId = replica.id;
     expect(replica.endpoint).toMatch(/^unix:\/.+\/model\.sock$/);

@@ -176,7 +176,7 @@ describe('the template serves by entity key through the binding', () => {
         image: built.output.image,
         binding: bound.output.report!.binding,
         allowPickle: false,
-        limits: { ...loadPolicy().modelLimits, memoryMB: 512 },
+        limits: { ...loadPolicy().model_limits, memory_mb: 512 },
       },
       60_000,
     );

@@ -1,10 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/adapters/config-loader.js';
+import { templateArtifacts } from '../../src/adapters/template-catalog.js';
 import { inspectPackage, listTarball } from '../../src/adapters/package-inspector.js';
 import { loadPolicy } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
@@ -15,7 +26,7 @@ import { writeTarball, type RawEntry } from '../support/tarballs.js';
 
 // Each hostile package is built on the fly, header by header, and goes through the
 // same inspector and rules the validate activity uses. Nothing is unpacked or run.
-const policy = { ...loadPolicy(), packages: { maxFiles: 20, maxUnpackedMB: 1, maxArtifactMB: 0.5 } };
+const policy = { ...loadPolicy(), packages: { max_files: 20, max_unpacked_mb: 1, max_artifact_mb: 0.5 } };
 const dirs: string[] = [];
 function tmp(): string {
   const d = mkdtempSync(path.join(os.tmpdir(), 'paved-hostile-'));
@@ -33,7 +44,7 @@ async function assess(entries: RawEntry[]) {
 
 /**
  * The assessment, what the inspector listed for it, and where a plain walk with the
- * inspector's budget (1 MB + 1 byte, maxFiles * 2 + 100 entries) stopped.
+ * inspector's budget (1 MB + 1 byte, max_files * 2 + 100 entries) stopped.
  */
 async function inspectAndAssess(entries: RawEntry[]) {
   const file = path.join(tmp(), 'pkg.tar.gz');
@@ -42,16 +53,17 @@ async function inspectAndAssess(entries: RawEntry[]) {
   const walk = await listTarball(file, {
     read: [],
     maxFileBytes: 0,
-    stopAfterBytes: policy.packages.maxUnpackedMB * 1024 * 1024 + 1,
+    stopAfterBytes: policy.packages.max_unpacked_mb * 1024 * 1024 + 1,
     stopAfterEntries: STOP_AFTER_ENTRIES,
   });
   const assessment = assessPackage(inspection, policy, {
     expectedModel: 'arrests',
     scanPickle: scanPickleArtifact,
+    templates: templateArtifacts(),
   });
   return { assessment, listed: inspection.entries.map((e) => e.path), walk };
 }
-const STOP_AFTER_ENTRIES = policy.packages.maxFiles * 2 + 100;
+const STOP_AFTER_ENTRIES = policy.packages.max_files * 2 + 100;
 
 const base: RawEntry[] = [
   { path: 'paved.yaml', body: manifest() },
@@ -246,6 +258,60 @@ describe('paved validate', () => {
   });
 });
 
+describe('python-boosting packages at validate, offline', () => {
+  const gbt = (edit: (dir: string) => void = () => {}) => {
+    const dir = tmp();
+    cpSync(projectPath('examples', 'arrests-gbt'), dir, { recursive: true });
+    edit(dir);
+    return dir;
+  };
+  const manifest = (dir: string, edit: (doc: Record<string, unknown>) => void) => {
+    const file = path.join(dir, 'paved.yaml');
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    edit(doc);
+    writeFileSync(file, stringify(doc));
+  };
+
+  it('examples/arrests-gbt is on the golden path', async () => {
+    const res = await paved(['validate', gbt(), '--json']);
+    expect(JSON.parse(res.stdout)).toEqual({ ok: true, path: 'golden', findings: [] });
+    expect(res.code).toBe(0);
+  });
+
+  it("inputs that disagree with the model's own features are refused before any build", async () => {
+    const dropped = gbt((dir) =>
+      manifest(dir, (doc) => (doc.inputs = (doc.inputs as unknown[]).slice(0, 4))),
+    );
+    const res = await paved(['validate', dropped]);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toContain(
+      'refused  inputs: model.txt was trained on 5 features (age, employed, citizen, checks, year) but inputs lists 4 (age, employed, citizen, checks)',
+    );
+    const renamed = gbt((dir) =>
+      manifest(dir, (doc) => ((doc.inputs as Array<{ name: string }>)[0]!.name = 'age_years')),
+    );
+    expect((await paved(['validate', renamed])).stdout).toContain(
+      'model.txt was trained on age, employed, citizen, checks, year but inputs lists age_years, employed, citizen, checks, year',
+    );
+  });
+
+  it('a pickle renamed model.txt is refused by its bytes; a skops file under python-boosting by its format', async () => {
+    const disguised = gbt((dir) =>
+      copyFileSync(projectPath('examples', 'arrests-pickle', 'model.pkl'), path.join(dir, 'model.txt')),
+    );
+    const res = await paved(['validate', disguised]);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toContain('model.txt is named as a LightGBM text model but its bytes are a pickle');
+    const skops = gbt((dir) => {
+      copyFileSync(projectPath('examples', 'arrests', 'model.skops'), path.join(dir, 'model.skops'));
+      manifest(dir, (doc) => (doc.artifact = 'model.skops'));
+    });
+    expect((await paved(['validate', skops])).stdout).toContain(
+      'model.skops is not a format template python-boosting serves (it serves .ubj, .json, .txt)',
+    );
+  });
+});
+
 describe('paved init', () => {
   it('scaffolds a package that passes validation, with hooks the template accepts', async () => {
     const dir = path.join(tmp(), 'churn');
@@ -264,6 +330,49 @@ describe('paved init', () => {
     const report = await paved(['validate', dir, '--json']);
     expect(report.code).toBe(0);
     expect(JSON.parse(report.stdout)).toEqual({ ok: true, path: 'golden', findings: [] });
+  });
+
+  it('--template python-boosting starts from the LightGBM example and validates', async () => {
+    const dir = path.join(tmp(), 'churn-gbt');
+    const res = await paved([
+      'init',
+      dir,
+      '--name',
+      'churn-gbt',
+      '--template',
+      'python-boosting',
+      '--owner',
+      'dana@example.com',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    const doc = parse(readFileSync(path.join(dir, 'paved.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      template: 'python-boosting',
+      artifact: 'model.txt',
+      requirements: ['lightgbm==4.7.0'],
+    });
+    expect(readdirSync(dir).sort()).toEqual([
+      'model.py',
+      'model.txt',
+      'paved.yaml',
+      'sample-request.json',
+      'train.py',
+    ]);
+    const report = await paved(['validate', dir, '--json']);
+    expect(JSON.parse(report.stdout)).toEqual({ ok: true, path: 'golden', findings: [] });
+    const unknown = await paved([
+      'init',
+      path.join(tmp(), 'x'),
+      '--name',
+      'x',
+      '--template',
+      'python-torch',
+      '--owner',
+      'a@example.com',
+    ]);
+    expect(unknown.stderr).toContain(
+      '--template "python-torch" does not exist. Fix: use one of python-boosting, python-sklearn',
+    );
   });
 
   it('never overwrites a directory that has files, and checks the name', async () => {

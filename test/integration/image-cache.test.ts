@@ -40,7 +40,7 @@ describe('an image built before and pruned since', () => {
       image: again.image,
       binding: null,
       allowPickle: false,
-      limits: loadPolicy().modelLimits,
+      limits: loadPolicy().model_limits,
     });
     started.push(replica.id);
     const info = await docker.getContainer(replica.id).inspect();

@@ -49,7 +49,7 @@ async function exists(name: string): Promise<boolean> {
 beforeAll(async () => {
   client = await connectClient(config);
   const { image } = await buildModelImage(projectPath('examples', 'arrests'), 'arrests', 'it-janitor');
-  const spec = { image, binding: null, allowPickle: false, limits: loadPolicy().modelLimits };
+  const spec = { image, binding: null, allowPickle: false, limits: loadPolicy().model_limits };
 
   const serving = await client.workflow.start('serving', {
     workflowId: STRAY_KEEPER,

@@ -31,8 +31,13 @@ const RECONCILE_MS = 2_000;
 
 function policyFile(): string {
   const doc = basePolicyDoc();
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
-  doc.serving = { ...doc.serving, minReplicas: 2, maxReplicas: 2, reconcileEvery: `${RECONCILE_MS / 1000}s` };
+  doc.rollout_analysis = { ...doc.rollout_analysis, min_requests: 0, drain: '0s' };
+  doc.serving = {
+    ...doc.serving,
+    min_replicas: 2,
+    max_replicas: 2,
+    reconcile_every: `${RECONCILE_MS / 1000}s`,
+  };
   quickShadow(doc);
   anyRollout(doc);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');

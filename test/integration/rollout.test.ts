@@ -30,7 +30,12 @@ function policyFile(): string {
   const doc = basePolicyDoc();
   // A step without traffic holds 15 s before it asks a reviewer; the tests with
   // traffic reach 20 canary requests within their first 3 s window.
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 20, drain: '1s', inconclusiveDeadline: '15s' };
+  doc.rollout_analysis = {
+    ...doc.rollout_analysis,
+    min_requests: 20,
+    drain: '1s',
+    inconclusive_deadline: '15s',
+  };
   quickShadow(doc);
   anyRollout(doc);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');

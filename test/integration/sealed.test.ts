@@ -141,7 +141,7 @@ describe('a sealed model container', () => {
       image: neighbourImage,
       binding: null,
       allowPickle: false,
-      limits: loadPolicy().modelLimits,
+      limits: loadPolicy().model_limits,
     });
     started.push(neighbour.id);
     const neighbourSocket = neighbour.endpoint.slice('unix:'.length);
@@ -165,7 +165,7 @@ describe('a sealed model container', () => {
       image,
       binding,
       allowPickle: false,
-      limits: loadPolicy().modelLimits,
+      limits: loadPolicy().model_limits,
     });
     started.push(replica.id);
     const info = await docker.getContainer(replica.id).inspect();

@@ -29,7 +29,7 @@ const ENTITIES = readFileSync(projectPath('examples', 'arrests', 'sample-request
  */
 function policyFile(loose: boolean): string {
   const doc = basePolicyDoc();
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  doc.rollout_analysis = { ...doc.rollout_analysis, min_requests: 0, drain: '0s' };
   // 200 requests (20 s at the policy's 10/s) instead of 450: enough for the p99 and
   // for 30 or more in each colour group, and the suite stays within CI's budget.
   doc.shadow = { ...doc.shadow, duration: '20s' };
@@ -37,7 +37,7 @@ function policyFile(loose: boolean): string {
   if (loose) {
     looseLatency(doc);
     // Enough live traffic to replay after half a minute of test traffic (5 % is kept).
-    doc.shadow = { ...doc.shadow, minCaptured: 10 };
+    doc.shadow = { ...doc.shadow, min_captured: 10 };
   } else {
     // The slow model queues every request behind the last; with the shipped 5 s timeout a
     // slow VM may answer none of them, and its sentence carries no accuracy figure. A

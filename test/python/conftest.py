@@ -1,4 +1,8 @@
-"""Fixtures for the python-sklearn template tests: the arrests example package, served in-process."""
+"""Fixtures for the template tests: the shared runtime with both templates' loaders, in one process.
+
+Each template's loader has its own module name (paved_sklearn, paved_boosting), so
+templates/runtime and both template directories can all be on sys.path at once.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = ROOT / "templates" / "runtime"
 TEMPLATE = ROOT / "templates" / "python-sklearn"
+BOOSTING = ROOT / "templates" / "python-boosting"
 ARRESTS = ROOT / "examples" / "arrests"
 ARRESTS_PICKLE = ROOT / "examples" / "arrests-pickle"
 FEATURES = ["age", "employed", "citizen", "checks", "year"]
 
-sys.path.insert(0, str(TEMPLATE))
+sys.path[:0] = [str(RUNTIME), str(TEMPLATE), str(BOOSTING)]
 
 from starlette.testclient import TestClient  # noqa: E402
 
 from paved_runtime.app import create_app  # noqa: E402
-from paved_runtime.loader import load_package  # noqa: E402
+import paved_sklearn  # noqa: E402
+from paved_runtime.package import load_package  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def package():
-    return load_package(ARRESTS, env={})
+    return load_package(ARRESTS, env={}, loader=paved_sklearn)
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ import skops.io as sio
 from conftest import ARRESTS, FEATURES
 from starlette.testclient import TestClient
 
+import paved_sklearn
 from paved_runtime import logs
 from paved_runtime.app import create_app
 
@@ -30,7 +31,7 @@ def test_live(client):
 
 
 def test_ready_only_after_the_model_is_loaded():
-    app = create_app(model_dir=ARRESTS, env={})
+    app = create_app(model_dir=ARRESTS, env={}, loader=paved_sklearn)
     # Without the context manager the lifespan (which loads the model) has not run.
     assert TestClient(app).get("/v2/health/ready").status_code == 503
     with TestClient(app) as c:
@@ -220,10 +221,10 @@ def test_oversized_body_is_413(package, sample):
 
 
 def test_a_crash_in_model_code_is_a_json_500_quoting_the_request_id(package_copy, sample):
-    from paved_runtime.loader import load_package
+    from paved_runtime.package import load_package
 
     (package_copy / "model.py").write_text("def postprocess(outputs):\n    return 1 / 0\n")
-    app = create_app(load_package(package_copy, env={}), env={})
+    app = create_app(load_package(package_copy, env={}, loader=paved_sklearn), env={})
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post(INFER, json=sample, headers={"x-request-id": "boom-1"})
     assert r.status_code == 500

@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from paved_runtime.features import FeatureLookup
-from paved_runtime.loader import Feature
+from paved_runtime.package import Feature
 from paved_runtime.v2 import V2Error
 
 BINDING = {

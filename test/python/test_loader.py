@@ -1,4 +1,4 @@
-"""Loading a package: artifact formats, the skops allow-list, pickle gating, hooks, pins."""
+"""Loading a python-sklearn package: artifact formats, the skops allow-list, pickle gating, hooks, pins."""
 
 from __future__ import annotations
 
@@ -16,22 +16,24 @@ from sklearn.preprocessing import FunctionTransformer
 from starlette.testclient import TestClient
 
 from paved_runtime.app import create_app
-from paved_runtime.loader import ArtifactRefused, PackageError, check_skops_types, load_package
+import paved_sklearn
+from paved_runtime.package import ArtifactRefused, PackageError, load_package
+from paved_sklearn.artifacts import check_skops_types
 
 
 def test_pickle_is_refused_without_the_review_flag():
     with pytest.raises(ArtifactRefused, match="PAVED_ALLOW_PICKLE=1"):
-        load_package(ARRESTS_PICKLE, env={})
+        load_package(ARRESTS_PICKLE, env={}, loader=paved_sklearn)
     with pytest.raises(ArtifactRefused):
-        load_package(ARRESTS_PICKLE, env={"PAVED_ALLOW_PICKLE": "true"})
+        load_package(ARRESTS_PICKLE, env={"PAVED_ALLOW_PICKLE": "true"}, loader=paved_sklearn)
 
 
 def test_pickle_loads_with_the_review_flag_and_predicts_like_skops(sample):
-    pkl = load_package(ARRESTS_PICKLE, env={"PAVED_ALLOW_PICKLE": "1"})
+    pkl = load_package(ARRESTS_PICKLE, env={"PAVED_ALLOW_PICKLE": "1"}, loader=paved_sklearn)
     assert pkl.name == "arrests-pickle" and pkl.platform == "sklearn_joblib"
     with TestClient(create_app(pkl, env={})) as c:
         from_pickle = c.post("/v2/models/arrests-pickle/infer", json=sample).json()["outputs"]
-    with TestClient(create_app(load_package(ARRESTS, env={}), env={})) as c:
+    with TestClient(create_app(load_package(ARRESTS, env={}, loader=paved_sklearn), env={})) as c:
         from_skops = c.post("/v2/models/arrests/infer", json=sample).json()["outputs"]
     assert from_pickle == from_skops
 
@@ -65,7 +67,7 @@ def test_skops_artifact_with_a_foreign_function_is_refused(package_copy):
     model = make_pipeline(FunctionTransformer(operator.neg), LogisticRegression()).fit(X, y)
     sio.dump(model, package_copy / "model.skops")
     with pytest.raises(ArtifactRefused, match="_operator.neg"):
-        load_package(package_copy, env={})
+        load_package(package_copy, env={}, loader=paved_sklearn)
 
 
 def test_feature_count_must_match_the_manifest(package_copy):
@@ -73,7 +75,7 @@ def test_feature_count_must_match_the_manifest(package_copy):
     manifest["inputs"] = manifest["inputs"][:4]
     (package_copy / "paved.yaml").write_text(yaml.safe_dump(manifest))
     with pytest.raises(PackageError, match="fitted on 5 features but paved.yaml declares 4"):
-        load_package(package_copy, env={})
+        load_package(package_copy, env={}, loader=paved_sklearn)
 
 
 @pytest.mark.parametrize("artifact,message", [
@@ -85,7 +87,7 @@ def test_bad_artifact_paths_and_formats(package_copy, artifact, message):
     text = (package_copy / "paved.yaml").read_text().replace("artifact: model.skops", f"artifact: {artifact}")
     (package_copy / "paved.yaml").write_text(text)
     with pytest.raises(PackageError, match=message):
-        load_package(package_copy, env={})
+        load_package(package_copy, env={}, loader=paved_sklearn)
 
 
 HOOKS = '''
@@ -104,7 +106,7 @@ def postprocess(outputs):
 
 def test_model_py_hooks_run_around_the_model(package_copy, sample):
     (package_copy / "model.py").write_text(HOOKS)
-    pkg = load_package(package_copy, env={})
+    pkg = load_package(package_copy, env={}, loader=paved_sklearn)
     with TestClient(create_app(pkg, env={})) as c:
         r = c.post("/v2/models/arrests/infer", json=sample)
         assert r.status_code == 200, r.text

@@ -11,7 +11,8 @@ from skl2onnx.common.data_types import FloatTensorType
 from starlette.testclient import TestClient
 
 from paved_runtime.app import create_app
-from paved_runtime.loader import load_package
+import paved_sklearn
+from paved_runtime.package import load_package
 
 
 @pytest.mark.parametrize("zipmap", [False, True])
@@ -23,7 +24,7 @@ def test_onnx_artifact_predicts_like_skops(package_copy, sample, zipmap):
     manifest = package_copy / "paved.yaml"
     manifest.write_text(manifest.read_text().replace("artifact: model.skops", "artifact: model.onnx"))
 
-    pkg = load_package(package_copy, env={})
+    pkg = load_package(package_copy, env={}, loader=paved_sklearn)
     assert pkg.platform == "onnxruntime_onnx"
     with TestClient(create_app(pkg, env={})) as c:
         got = {o["name"]: o for o in c.post("/v2/models/arrests/infer", json=sample).json()["outputs"]}

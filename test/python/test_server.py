@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ARRESTS, ARRESTS_PICKLE, TEMPLATE
+from conftest import ARRESTS, ARRESTS_PICKLE, RUNTIME, TEMPLATE
 
 RESERVED_PORTS = {5000, 7233, 8233, 9464}  # the platform's own services
 
@@ -32,7 +32,8 @@ def free_port() -> int:
 def start(model_dir: Path, port: int, **env: str) -> subprocess.Popen:
     full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PAVED_")},
-        "PYTHONPATH": str(TEMPLATE),
+        "PYTHONPATH": os.pathsep.join([str(RUNTIME), str(TEMPLATE)]),
+        "PAVED_LOADER": "paved_sklearn",
         "PAVED_MODEL_DIR": str(model_dir),
         "PAVED_BIND": "127.0.0.1",
         "PAVED_PORT": str(port),

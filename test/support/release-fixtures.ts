@@ -1,3 +1,4 @@
+import { templateArtifacts } from '../../src/adapters/template-catalog.js';
 import { stringify } from 'yaml';
 import { parsePolicy, type Policy } from '../../src/domain/policy.js';
 import type { PackageRef, ReleaseInput, StageOutcome } from '../../src/domain/release.js';
@@ -7,7 +8,7 @@ import { assessPackage, validateOutcome, type ValidateOutput } from '../../src/d
 export const TEST_POLICY: Policy = (() => {
   const p = parsePolicy({
     templates: ['python-sklearn'],
-    approvedLibraries: { 'scikit-learn': '>=1.6 <2', numpy: '>=1.26 <3' },
+    approved_libraries: { 'scikit-learn': '>=1.6 <2', numpy: '>=1.26 <3' },
     teams: {
       risk: {
         reviewers: ['bob@example.com', 'carol@example.com'],
@@ -64,6 +65,6 @@ export function validated(
   };
   return validateOutcome(
     PACKAGE.digest,
-    assessPackage(inspection, policy, { expectedModel: model, scanPickle }),
+    assessPackage(inspection, policy, { expectedModel: model, scanPickle, templates: templateArtifacts() }),
   );
 }

@@ -24,11 +24,11 @@ export function basePolicyDoc(): Record<string, Record<string, unknown>> {
  */
 export function looseLatency(doc: Record<string, Record<string, unknown>>): void {
   doc.budgets = { ...doc.budgets, p50_ms: 10_000, p99_ms: 10_000 };
-  doc.shadow = { ...doc.shadow, maxP99Regression: 100 };
+  doc.shadow = { ...doc.shadow, max_p99_regression: 100 };
   // A rollout step compares canary and stable p99 over seconds of traffic: one busy
   // neighbour makes a healthy canary look slow and rolls it back. The rollout tests'
   // rollback is driven by injected errors instead.
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, maxP99Ratio: 100 };
+  doc.rollout_analysis = { ...doc.rollout_analysis, max_p99_ratio: 100 };
 }
 
 /**
@@ -48,7 +48,7 @@ export function quickShadow(doc: Record<string, Record<string, unknown>>): void 
   looseLatency(doc);
   // The package's sample, never the capture of these tests' own heavy traffic:
   // replaying live traffic is test/integration/shadow-bias.test.ts's subject.
-  doc.shadow = { ...doc.shadow, duration: '4s', warmup: '1s', minCaptured: 1_000_000_000 };
+  doc.shadow = { ...doc.shadow, duration: '4s', warmup: '1s', min_captured: 1_000_000_000 };
 }
 
 /**
@@ -59,7 +59,7 @@ export function quickShadow(doc: Record<string, Record<string, unknown>>): void 
 export function noTrafficPolicy(): string {
   if (written) return written;
   const doc = basePolicyDoc();
-  doc.rolloutAnalysis = { ...doc.rolloutAnalysis, minRequests: 0, drain: '0s' };
+  doc.rollout_analysis = { ...doc.rollout_analysis, min_requests: 0, drain: '0s' };
   quickShadow(doc);
   anyRollout(doc);
   written = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');

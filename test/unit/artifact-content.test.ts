@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkArtifactContent, skopsTypes, sniffArtifact } from '../../src/domain/artifact-content.js';
+import {
+  checkArtifactContent,
+  checkModelInputs,
+  lightgbmSignature,
+  skopsTypes,
+  sniffArtifact,
+} from '../../src/domain/artifact-content.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { readArtifactContent } from '../../src/adapters/artifact-reader.js';
 
 const example = (name: string, file: string) => readFileSync(projectPath('examples', name, file));
+const treeModel = (file: string) => readFileSync(projectPath('test', 'fixtures', 'tree-models', file));
 
 describe('sniffArtifact: the bytes, not the name', () => {
   it('knows the examples by their first bytes', () => {
@@ -24,7 +31,8 @@ describe('sniffArtifact: the bytes, not the name', () => {
       expect(sniffArtifact(Uint8Array.from([0x80, proto, 0x95]))).toBe('pickle');
     expect(sniffArtifact(Buffer.from('(dp0\nS"a"\n'))).toBe('pickle'); // protocol 0
     expect(sniffArtifact(Buffer.from('}q\x00('))).toBe('pickle'); // protocol 1
-    expect(sniffArtifact(Buffer.from('hello world'))).toBe('unknown');
+    expect(sniffArtifact(Buffer.from('hello world'))).toBe('text');
+    expect(sniffArtifact(Uint8Array.from([0xff, 0xd8, 0xff]))).toBe('unknown'); // a JPEG
     expect(sniffArtifact(new Uint8Array())).toBe('unknown');
   });
 });
@@ -41,6 +49,88 @@ describe('readArtifactContent', () => {
       'sklearn.ensemble._forest.RandomForestClassifier',
     );
     expect(await readArtifactContent(example('arrests-pickle', 'model.pkl'))).toEqual({ kind: 'pickle' });
+  });
+});
+
+describe('tree models: what their own files say', () => {
+  const arrestsInputs = ['age', 'employed', 'citizen', 'checks', 'year'].map((name) => ({ name }));
+
+  it('reads XGBoost UBJSON and JSON alike: feature count, names and objective', async () => {
+    for (const [file, kind] of [
+      ['named-binary.ubj', 'xgboost-ubj'],
+      ['named-binary.json', 'xgboost-json'],
+    ] as const) {
+      expect(await readArtifactContent(treeModel(file)), file).toEqual({
+        kind,
+        signature: { features: 3, names: ['a', 'b', 'c'], objective: 'binary:logistic' },
+      });
+    }
+    expect(await readArtifactContent(treeModel('unnamed-regression.ubj'))).toEqual({
+      kind: 'xgboost-ubj',
+      signature: { features: 3, names: null, objective: 'reg:squarederror' },
+    });
+  });
+
+  it('reads the LightGBM text model of examples/arrests-gbt', async () => {
+    expect(await readArtifactContent(example('arrests-gbt', 'model.txt'))).toEqual({
+      kind: 'lightgbm-text',
+      signature: { features: 5, names: arrestsInputs.map((i) => i.name), objective: 'binary' },
+    });
+    expect(lightgbmSignature('tree\nversion=v4\nmax_feature_idx=1\nfeature_names=Column_0 Column_1\n')).toEqual({
+      features: 2,
+      names: null,
+      objective: 'unknown',
+    });
+  });
+
+  it('knows JSON, UBJSON and text that are not models, and cut-short models', async () => {
+    expect(await readArtifactContent(Buffer.from('{"weights": [1, 2]}'))).toEqual({ kind: 'json' });
+    expect(await readArtifactContent(Buffer.from('tree\nnot a header'))).toEqual({ kind: 'text' });
+    expect(await readArtifactContent(Buffer.from('a csv,file\n1,2\n'))).toEqual({ kind: 'text' });
+    const ubj = treeModel('named-binary.ubj');
+    expect(await readArtifactContent(ubj.subarray(0, ubj.length / 2))).toEqual({ kind: 'ubjson' });
+    const json = treeModel('named-binary.json');
+    expect(await readArtifactContent(json.subarray(0, 100))).toEqual({ kind: 'json' });
+  });
+
+  it('refuses a pickle renamed to .ubj or .txt, naming what it is', async () => {
+    const pickle = await readArtifactContent(example('arrests-pickle', 'model.pkl'));
+    expect(checkArtifactContent('model.ubj', 'xgboost-ubj', pickle, []).refusals).toEqual([
+      {
+        code: 'artifact-content',
+        field: 'artifact',
+        message: 'model.ubj is named as an XGBoost UBJSON model but its bytes are a pickle',
+        fix: 'save it with booster.save_model("model.ubj"), or name the file after what it is (.pkl or .joblib)',
+      },
+    ]);
+    expect(checkArtifactContent('model.txt', 'lightgbm-text', pickle, []).refusals[0]!.message).toBe(
+      'model.txt is named as a LightGBM text model but its bytes are a pickle',
+    );
+    const ubj = await readArtifactContent(treeModel('named-binary.ubj'));
+    expect(checkArtifactContent('model.txt', 'lightgbm-text', ubj, []).refusals[0]!.fix).toBe(
+      'save it with booster.save_model("model.txt"), or name the file after what it is (.ubj)',
+    );
+    expect(checkArtifactContent('model.ubj', 'xgboost-ubj', ubj, [])).toEqual({ refusals: [], reviewReasons: [] });
+  });
+
+  it("checks the model's inputs against paved.yaml's, offline", () => {
+    const signature = { features: 5, names: arrestsInputs.map((i) => i.name), objective: 'binary' };
+    expect(checkModelInputs('model.txt', signature, arrestsInputs)).toEqual([]);
+    expect(checkModelInputs('model.txt', signature, arrestsInputs.slice(0, 4))).toEqual([
+      {
+        code: 'model-inputs',
+        field: 'inputs',
+        message:
+          'model.txt was trained on 5 features (age, employed, citizen, checks, year) but inputs lists 4 (age, employed, citizen, checks)',
+        fix: "list the model's features in inputs, in the order it was trained on",
+      },
+    ]);
+    const swapped = [arrestsInputs[1]!, arrestsInputs[0]!, ...arrestsInputs.slice(2)];
+    expect(checkModelInputs('model.txt', signature, swapped)[0]!.message).toBe(
+      'model.txt was trained on age, employed, citizen, checks, year but inputs lists employed, age, citizen, checks, year',
+    );
+    // A model fitted without names can be checked only for its width.
+    expect(checkModelInputs('m.ubj', { ...signature, names: null }, swapped)).toEqual([]);
   });
 });
 

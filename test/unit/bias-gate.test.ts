@@ -129,7 +129,7 @@ describe('judgeBias', () => {
       Black: { tp: 40, fn: 60, fp: 10, tn: 90 },
       White: { tp: 65, fn: 35, fp: 10, tn: 90 },
     });
-    const j = judgeBias({ candidate, thresholds: { minDpRatio: 0.5, maxEqualizedOddsDifference: 0.1 } });
+    const j = judgeBias({ candidate, thresholds: { min_dp_ratio: 0.5, max_equalized_odds_difference: 0.1 } });
     expect(j.verdict).toBe('fail');
     expect(j.findings).toHaveLength(1);
     expect(j.findings[0]).toMatchObject({
@@ -152,7 +152,7 @@ describe('judgeBias', () => {
     });
     const j = judgeBias({
       candidate,
-      thresholds: { minDpRatio: 0, maxEqualizedOddsDifference: 0.1, minGroupSize: 30 },
+      thresholds: { min_dp_ratio: 0, max_equalized_odds_difference: 0.1, min_group_size: 30 },
     });
     expect(j.findings[0]!.sentence).toMatch(
       /^False positive rate for colour=b is 0\.00 against 0\.30 for colour=a: equalized odds difference 0\.30, above the 0\.10 maximum\. The model wrongly flags/,
@@ -164,12 +164,12 @@ describe('judgeBias', () => {
 
   it('leaves a group under the minimum size out of the judgement, and says so', () => {
     const candidate = unlabelled({ colour: { Black: [100, 45], White: [100, 48], Other: [3, 0] } });
-    const j = judgeBias({ candidate, thresholds: { minGroupSize: 30 } });
+    const j = judgeBias({ candidate, thresholds: { min_group_size: 30 } });
     expect(j.verdict).toBe('pass');
     expect(j.notes).toEqual([
       'colour=Other has 3 rows, fewer than the 30 needed to gate it: its figures are reported, not judged.',
     ]);
-    expect(judgeBias({ candidate, thresholds: { minGroupSize: 1 } }).verdict).toBe('fail');
+    expect(judgeBias({ candidate, thresholds: { min_group_size: 1 } }).verdict).toBe('fail');
   });
 
   it('warns when only one group is large enough to gate', () => {
@@ -183,7 +183,7 @@ describe('judgeBias', () => {
     });
     expect(j.findings[0]!.sentence).toBe(
       'Only colour=White has the 30 rows needed to gate it, so there is no other group to compare it with. ' +
-        'Collect a longer shadow window or a larger labelled sample, or lower fairness.minGroupSize, and release again.',
+        'Collect a longer shadow window or a larger labelled sample, or lower fairness.min_group_size, and release again.',
     );
   });
 
@@ -200,7 +200,7 @@ describe('judgeBias', () => {
   it('notes what it could not check: equalized odds without labels, an attribute stable was not measured on', () => {
     const candidate = unlabelled({ colour: { a: [50, 25], b: [50, 25] } });
     const stable = { version: 'v1', metrics: unlabelled({ sex: { F: [50, 25], M: [50, 25] } }) };
-    const j = judgeBias({ candidate, stable, thresholds: { maxEqualizedOddsDifference: 0.1 } });
+    const j = judgeBias({ candidate, stable, thresholds: { max_equalized_odds_difference: 0.1 } });
     expect(j.verdict).toBe('pass');
     expect(j.notes).toEqual([
       'Equalized odds for colour was not checked: the sample has no labels. Declare a labelled held-out sample in the package to check it.',
@@ -210,10 +210,10 @@ describe('judgeBias', () => {
 
   it('has the policy defaults the issue names', () => {
     expect(DEFAULT_BIAS_THRESHOLDS).toEqual({
-      minDpRatio: 0.8,
-      maxDpRatioDrop: 0.05,
-      nearMiss: 0.1,
-      minGroupSize: 30,
+      min_dp_ratio: 0.8,
+      max_dp_ratio_drop: 0.05,
+      near_miss: 0.1,
+      min_group_size: 30,
     });
   });
 });

@@ -4,6 +4,7 @@ import {
   checkFreshness,
   dtypeCompatible,
   humanAge,
+  type BindLimits,
   type FeastSnapshot,
   type OnlineSample,
 } from '../../src/domain/feature-binding.js';
@@ -50,7 +51,12 @@ const manifest: Pick<Manifest, 'inputs' | 'features'> = {
   features: { service: 'arrests_model', request: [] },
 };
 
-function bind(snap: FeastSnapshot, online = onlineFrom(snap), m = manifest, limits = { maxSkewRate: 0 }) {
+function bind(
+  snap: FeastSnapshot,
+  online = onlineFrom(snap),
+  m = manifest,
+  limits: BindLimits = { max_skew_rate: 0 },
+) {
   return bindFeatures({
     manifest: m,
     snapshot: snap,
@@ -150,7 +156,7 @@ describe('bindFeatures', () => {
       '`a` was never materialized, so the online store has nothing to serve — run the pipeline (featurestore/pipeline.py, or `paved stack up`)',
     ]);
     expect(notes).toEqual([
-      '`b` has no TTL and the policy sets no maxStaleness, so its freshness is not checked',
+      '`b` has no TTL and the policy sets no features.max_staleness, so its freshness is not checked',
     ]);
   });
 
@@ -177,7 +183,7 @@ describe('bindFeatures', () => {
     const snap = snapshot();
     const online = onlineFrom(snap);
     online.statuses.person_profile__age![3] = 'NOT_FOUND';
-    const report = bind(snap, online, manifest, { maxSkewRate: 0.25 });
+    const report = bind(snap, online, manifest, { max_skew_rate: 0.25 });
     expect(report.problems).toEqual([]);
     expect(report.skew[0]).toMatchObject({
       mismatches: 1,

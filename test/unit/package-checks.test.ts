@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { artifactFormat, checkArtifact, checkEntries, checkHooks } from '../../src/domain/package-checks.js';
 
-const limits = { maxFiles: 3, maxUnpackedMB: 1, maxArtifactMB: 0.5 };
+const limits = { max_files: 3, max_unpacked_mb: 1, max_artifact_mb: 0.5 };
+const templates = {
+  'python-sklearn': { on_path: ['.skops', '.onnx'], off_path: ['.pkl', '.pickle', '.joblib'] },
+  'python-boosting': { on_path: ['.ubj', '.json', '.txt'], off_path: [] },
+};
+const sklearnArtifact = (name: string, entries: ReturnType<typeof file>[]) =>
+  checkArtifact(name, 'python-sklearn', entries, limits, templates);
 const file = (path: string, size = 10) => ({ path, type: 'File', size });
 
 describe('package entries', () => {
@@ -37,32 +43,60 @@ describe('package entries', () => {
 
 describe('artifact', () => {
   it('knows the served formats', () => {
-    expect(['m.skops', 'm.onnx', 'm.pkl', 'm.joblib', 'm.pickle', 'm.h5'].map(artifactFormat)).toEqual([
+    expect(
+      ['m.skops', 'm.onnx', 'm.pkl', 'm.joblib', 'm.pickle', 'm.UBJ', 'm.json', 'm.txt', 'm.h5'].map(
+        artifactFormat,
+      ),
+    ).toEqual([
       'skops',
       'onnx',
       'pickle',
       'pickle',
       'pickle',
+      'xgboost-ubj',
+      'xgboost-json',
+      'lightgbm-text',
       undefined,
     ]);
   });
+  it('a tree model is on the golden path of the template that serves it', () => {
+    expect(checkArtifact('model.txt', 'python-boosting', [file('model.txt')], limits, templates)).toEqual({
+      format: 'lightgbm-text',
+      refusals: [],
+      reviewReasons: [],
+    });
+  });
+  it('a format the template does not serve is refused, naming the template that does', () => {
+    expect(sklearnArtifact('model.ubj', [file('model.ubj')]).refusals[0]).toEqual({
+      code: 'artifact-format',
+      field: 'artifact',
+      message:
+        'model.ubj is not a format template python-sklearn serves (it serves .skops, .onnx; .pkl, .pickle, .joblib after a review)',
+      fix: 'use template: python-boosting, which serves .ubj files, or save the model as .skops or .onnx',
+    });
+    const pickle = checkArtifact('model.pkl', 'python-boosting', [file('model.pkl')], limits, templates);
+    expect(pickle.refusals[0]!.fix).toBe(
+      'use template: python-sklearn, which serves .pkl files, or save the model as .ubj or .json or .txt',
+    );
+    expect(pickle.reviewReasons).toEqual([]);
+  });
   it('skops is on the golden path', () => {
-    expect(checkArtifact('model.skops', [file('model.skops')], limits)).toEqual({
+    expect(sklearnArtifact('model.skops', [file('model.skops')])).toEqual({
       format: 'skops',
       refusals: [],
       reviewReasons: [],
     });
   });
   it('a pickle is off the golden path, with the reason a reviewer sees', () => {
-    const c = checkArtifact('model.pkl', [file('model.pkl')], limits);
+    const c = sklearnArtifact('model.pkl', [file('model.pkl')]);
     expect(c.reviewReasons[0]!.message).toBe('pickle artifact is off the golden path');
   });
   it('refuses a missing, oversized or unknown artifact', () => {
-    expect(checkArtifact('model.skops', [], limits).refusals[0]!.code).toBe('artifact-missing');
-    expect(checkArtifact('model.skops', [file('model.skops', 600 * 1024)], limits).refusals[0]!.code).toBe(
+    expect(sklearnArtifact('model.skops', []).refusals[0]!.code).toBe('artifact-missing');
+    expect(sklearnArtifact('model.skops', [file('model.skops', 600 * 1024)]).refusals[0]!.code).toBe(
       'artifact-too-large',
     );
-    expect(checkArtifact('model.h5', [file('model.h5')], limits).refusals[0]).toMatchObject({
+    expect(sklearnArtifact('model.h5', [file('model.h5')]).refusals[0]).toMatchObject({
       code: 'artifact-format',
       fix: expect.stringContaining('skops'),
     });

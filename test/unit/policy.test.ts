@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseManifest, type Manifest } from '../../src/domain/manifest.js';
-import { decidePath, parsePolicy } from '../../src/domain/policy.js';
+import { decidePath, parsePolicy, renamedPolicyKeys } from '../../src/domain/policy.js';
+import { loadPolicy, PolicyError } from '../../src/adapters/policy-loader.js';
 import { projectPath } from '../../src/adapters/project.js';
 import { manifestDoc, TEST_POLICY } from '../support/release-fixtures.js';
 
@@ -21,13 +24,13 @@ describe('platform policy', () => {
   it('names a bad version range and a reviewer that is not an address', () => {
     const r = parsePolicy({
       ...TEST_POLICY,
-      approvedLibraries: { numpy: 'latest' },
+      approved_libraries: { numpy: 'latest' },
       teams: { risk: { reviewers: ['bob'] } },
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect([...new Set(r.findings.map((f) => f.field))].sort()).toEqual([
-      'approvedLibraries.numpy',
+      'approved_libraries.numpy',
       'teams.risk.reviewers[0]',
     ]);
   });
@@ -158,5 +161,165 @@ describe('golden path or off path', () => {
     const d = decidePath(manifest({ team: 'nobody', template: 'python-torch' }), TEST_POLICY);
     expect(d.refusals.map((r) => r.code)).toEqual(['unknown-team', 'unknown-template']);
     expect(d.refusals[0]!.fix).toContain('use one of risk');
+  });
+});
+
+describe('policy keys renamed to snake_case', () => {
+  /** The shipped policy as it was written before the rename (every camelCase key). */
+  const OLD = {
+    ...TEST_POLICY,
+    approved_libraries: undefined,
+    approvedLibraries: { numpy: '>=1.26 <3' },
+    shadow: {
+      rate: 10,
+      maxRate: 50,
+      minCaptured: 200,
+      maxP99Regression: 0.2,
+      p99SlackMs: 10,
+      maxErrorRateIncrease: 0.01,
+      nearMiss: 0.1,
+      reviewOnNearMiss: false,
+    },
+    fairness: {
+      minDpRatio: 0.8,
+      maxDpRatioDrop: 0.05,
+      nearMiss: 0.1,
+      minGroupSize: 30,
+      reviewOnNearMiss: false,
+    },
+    cost: { vcpuHourUsd: 0.04, gbHourUsd: 0.005 },
+    rollout_analysis: undefined,
+    rolloutAnalysis: {
+      minRequests: 50,
+      maxErrorRate: 0.05,
+      maxErrorRateIncrease: 0.01,
+      maxP99Ratio: 1.5,
+      p99SlackMs: 20,
+      inconclusiveDeadline: '30m',
+      drain: '5s',
+    },
+    model_limits: undefined,
+    modelLimits: { cpus: 1, memoryMB: 1024, pids: 256 },
+    serving: { minReplicas: 1, maxReplicas: 3, headroom: 1.5, targetUtilisation: 0.6, reconcileEvery: '10s' },
+    features: { skewSampleSize: 200, maxSkewRate: 0, maxStaleness: '24h' },
+    packages: { maxFiles: 500, maxUnpackedMB: 256, maxArtifactMB: 128 },
+  };
+  const doc = JSON.parse(JSON.stringify(OLD)) as Record<string, unknown>;
+
+  it('names every old key with its new name and the fix, all at once', () => {
+    const { findings } = renamedPolicyKeys(doc);
+    const named = findings.map((f) => `${f.field} -> ${f.message.replace('was renamed to ', '')}`);
+    expect(named.sort()).toEqual(
+      [
+        'shadow.maxRate -> shadow.max_rate',
+        'shadow.minCaptured -> shadow.min_captured',
+        'shadow.maxP99Regression -> shadow.max_p99_regression',
+        'shadow.p99SlackMs -> shadow.p99_slack_ms',
+        'shadow.maxErrorRateIncrease -> shadow.max_error_rate_increase',
+        'shadow.nearMiss -> shadow.near_miss',
+        'shadow.reviewOnNearMiss -> shadow.review_on_near_miss',
+        'fairness.minDpRatio -> fairness.min_dp_ratio',
+        'fairness.maxDpRatioDrop -> fairness.max_dp_ratio_drop',
+        'fairness.nearMiss -> fairness.near_miss',
+        'fairness.minGroupSize -> fairness.min_group_size',
+        'fairness.reviewOnNearMiss -> fairness.review_on_near_miss',
+        'cost.vcpuHourUsd -> cost.vcpu_hour_usd',
+        'cost.gbHourUsd -> cost.gb_hour_usd',
+        'serving.minReplicas -> serving.min_replicas',
+        'serving.maxReplicas -> serving.max_replicas',
+        'serving.targetUtilisation -> serving.target_utilisation',
+        'serving.reconcileEvery -> serving.reconcile_every',
+        'features.skewSampleSize -> features.skew_sample_size',
+        'features.maxSkewRate -> features.max_skew_rate',
+        'features.maxStaleness -> features.max_staleness',
+        'packages.maxFiles -> packages.max_files',
+        'packages.maxUnpackedMB -> packages.max_unpacked_mb',
+        'packages.maxArtifactMB -> packages.max_artifact_mb',
+        'approvedLibraries -> approved_libraries',
+        'rolloutAnalysis -> rollout_analysis',
+        'rolloutAnalysis.minRequests -> rollout_analysis.min_requests',
+        'rolloutAnalysis.maxErrorRate -> rollout_analysis.max_error_rate',
+        'rolloutAnalysis.maxErrorRateIncrease -> rollout_analysis.max_error_rate_increase',
+        'rolloutAnalysis.maxP99Ratio -> rollout_analysis.max_p99_ratio',
+        'rolloutAnalysis.p99SlackMs -> rollout_analysis.p99_slack_ms',
+        'rolloutAnalysis.inconclusiveDeadline -> rollout_analysis.inconclusive_deadline',
+        'modelLimits -> model_limits',
+        'modelLimits.memoryMB -> model_limits.memory_mb',
+      ].sort(),
+    );
+    expect(findings.find((f) => f.field === 'shadow.maxRate')).toEqual({
+      code: 'renamed-field',
+      field: 'shadow.maxRate',
+      message: 'was renamed to shadow.max_rate',
+      fix: 'rename it to max_rate',
+    });
+  });
+
+  it('parsePolicy refuses the old document with exactly those findings, and nothing else about it', () => {
+    const r = parsePolicy(doc);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.findings).toEqual(renamedPolicyKeys(doc).findings);
+    // The renamed document is the valid policy those keys meant.
+    const renamed = parsePolicy(renamedPolicyKeys(doc).renamed);
+    expect(renamed.ok && renamed.policy.shadow.max_rate).toBe(50);
+    expect(renamed.ok && renamed.policy.model_limits.memory_mb).toBe(1024);
+  });
+
+  it('reports the rest of the document in the same pass, under the new names', () => {
+    const r = parsePolicy({ ...TEST_POLICY, shadow: { maxRate: -1 } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.findings.map((f) => [f.code, f.field])).toEqual([
+      ['renamed-field', 'shadow.maxRate'],
+      ['invalid-field', 'shadow.max_rate'],
+    ]);
+  });
+
+  it('an old key beside its new one is to be removed; a section or team named in camelCase is left alone', () => {
+    const both = parsePolicy({ ...TEST_POLICY, shadow: { maxRate: 50, max_rate: 40 } });
+    expect(both.ok).toBe(false);
+    if (!both.ok)
+      expect(both.findings).toEqual([
+        {
+          code: 'renamed-field',
+          field: 'shadow.maxRate',
+          message: 'was renamed to shadow.max_rate',
+          fix: 'remove it (shadow.max_rate is set too)',
+        },
+      ]);
+    // Library names and team names are data, not keys; a key that is no policy key stays unknown.
+    const data = parsePolicy({
+      ...TEST_POLICY,
+      approved_libraries: { ...TEST_POLICY.approved_libraries, PyYAML: '>=6 <7' },
+      shadow: { maxRat: 50 },
+    });
+    expect(data.ok).toBe(false);
+    if (!data.ok)
+      expect(data.findings.map((f) => [f.code, f.field])).toEqual([['unknown-field', 'shadow.maxRat']]);
+  });
+
+  it('loadPolicy says it in the file, one line per old key', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-policy-')), 'platform.yaml');
+    const shipped = parse(readFileSync(projectPath('policy', 'platform.yaml'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const { max_rate, near_miss, ...shadow } = shipped.shadow!;
+    writeFileSync(
+      file,
+      stringify({ ...shipped, shadow: { ...shadow, maxRate: max_rate, nearMiss: near_miss } }),
+    );
+    let err: unknown;
+    try {
+      loadPolicy(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PolicyError);
+    expect((err as Error).message.split('\n')).toEqual([
+      `${file}: shadow.maxRate: was renamed to shadow.max_rate. Fix: rename it to max_rate`,
+      `${file}: shadow.nearMiss: was renamed to shadow.near_miss. Fix: rename it to near_miss`,
+    ]);
   });
 });

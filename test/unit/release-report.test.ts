@@ -74,7 +74,7 @@ function shadow(o: Partial<ShadowSection> = {}): ShadowSection {
       curve: curve(30),
     }),
     agreement: { compared: 300, sameLabel: 285, labelAgreement: 0.95, meanAbsScoreDiff: 0.01234 },
-    budgets: { p50Ms: 150, p99Ms: 200, errorRate: 0.02, costPerMillionUsd: 0.52 },
+    budgets: { p50_ms: 150, p99_ms: 200, error_rate: 0.02, cost_per_million_usd: 0.52 },
     judgement: FAILED,
     ...o,
   };
@@ -198,8 +198,8 @@ describe('renderMarkdown', () => {
     const judgement = judgeShadow({
       candidate,
       stable: null,
-      budgets: { p99Ms: 200 },
-      limits: { maxP99Regression: 0.2, p99SlackMs: 0, maxErrorRateIncrease: 0.01, nearMiss: 0.1 },
+      budgets: { p99_ms: 200 },
+      limits: { max_p99_regression: 0.2, p99_slack_ms: 0, max_error_rate_increase: 0.01, near_miss: 0.1 },
     });
     const text = renderMarkdown(report({ shadow: shadow({ candidate, stable: null, judgement }) }));
     expect(text).toContain(`**FAIL** — ${P99_SENTENCE}`);
@@ -249,7 +249,9 @@ describe('renderHtml', () => {
 
   it('plots the candidate alone on a first release, and no budget line without a p99 budget', () => {
     const first = renderHtml(
-      report({ shadow: shadow({ stable: null, agreement: null, budgets: { p50Ms: 150, errorRate: 0.02 } }) }),
+      report({
+        shadow: shadow({ stable: null, agreement: null, budgets: { p50_ms: 150, error_rate: 0.02 } }),
+      }),
     );
     expect(count(first, /<svg\b/)).toBe(1);
     expect(count(first, /<polyline\b/)).toBe(1);

@@ -3,10 +3,10 @@ import { judgeShadow, mergeBudgets, type ShadowLimits } from '../../src/domain/s
 import type { LatencySummary, VersionMeasure } from '../../src/domain/shadow.js';
 
 const LIMITS: ShadowLimits = {
-  maxP99Regression: 0.2,
-  p99SlackMs: 0,
-  maxErrorRateIncrease: 0.01,
-  nearMiss: 0.1,
+  max_p99_regression: 0.2,
+  p99_slack_ms: 0,
+  max_error_rate_increase: 0.01,
+  near_miss: 0.1,
 };
 const FIX = 'Optimize it: a smaller model or fewer features per prediction.';
 const ACCURATE = 'Your model is accurate (accuracy 0.65 on 300 held-out requests)';
@@ -39,7 +39,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p99: 250 } }),
       stable: null,
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     const sentence = `${ACCURATE}, but its p99 is 250 ms, 50 ms over the 200 ms budget. ${FIX}`;
@@ -54,7 +54,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p50: 7.44, p99: 263.6 } }),
       stable: null,
-      budgets: { p50Ms: 5, p99Ms: 254.2 },
+      budgets: { p50_ms: 5, p99_ms: 254.2 },
       limits: LIMITS,
     });
     expect(j.rows.map((r) => r.sentence)).toEqual([
@@ -67,7 +67,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p99: 250 } }),
       stable: stable({ accuracy: { correct: 210, labelled: 300 }, latency: { p99: 240 } }),
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.headline).toBe(
@@ -81,7 +81,7 @@ describe('judgeShadow: latency budgets', () => {
       const j = judgeShadow({
         candidate: measure({ accuracy: { correct, labelled: 300 }, latency: { p99: 250 } }),
         stable: stable({ accuracy: { correct: 195, labelled: 300 }, latency: { p99: 240 } }),
-        budgets: { p99Ms: 200 },
+        budgets: { p99_ms: 200 },
         limits: LIMITS,
       });
       expect(j.headline).toMatch(
@@ -94,7 +94,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p99: 250 } }),
       stable: stable({ accuracy: null, latency: { p99: 240 } }),
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.headline?.startsWith(`${ACCURATE}, but its p99 is 250 ms`)).toBe(true);
@@ -104,7 +104,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ accuracy: { correct: 4, labelled: 8 }, latency: { p99: 250 } }),
       stable: null,
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.headline).toBe(
@@ -117,7 +117,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ accuracy: null, latency: { p99: 250 } }),
       stable: null,
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.headline).toBe(
@@ -129,7 +129,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p99: 185 } }),
       stable: null,
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     const sentence = 'Its p99 is 185 ms, within 10 % of the 200 ms budget; the next change may cross it.';
@@ -145,7 +145,7 @@ describe('judgeShadow: latency budgets', () => {
       judgeShadow({
         candidate: measure({ latency: { p99 } }),
         stable: null,
-        budgets: { p99Ms: 200 },
+        budgets: { p99_ms: 200 },
         limits: LIMITS,
       }).rows[0]!.status;
     expect(status(180)).toBe('pass');
@@ -158,8 +158,8 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p50: 48 } }),
       stable: null,
-      budgets: { p50Ms: 50 },
-      limits: { ...LIMITS, nearMiss: 0.05 },
+      budgets: { p50_ms: 50 },
+      limits: { ...LIMITS, near_miss: 0.05 },
     });
     expect(j.rows[0]!.sentence).toBe(
       'Its p50 is 48 ms, within 5.0 % of the 50 ms budget; the next change may cross it.',
@@ -170,7 +170,7 @@ describe('judgeShadow: latency budgets', () => {
     const j = judgeShadow({
       candidate: measure(),
       stable: null,
-      budgets: { p50Ms: 100, p99Ms: 200 },
+      budgets: { p50_ms: 100, p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j).toEqual({
@@ -197,7 +197,7 @@ describe('judgeShadow: verdict and headline order', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p50: 120, p99: 250 } }),
       stable: null,
-      budgets: { p50Ms: 100, p99Ms: 200 },
+      budgets: { p50_ms: 100, p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.verdict).toBe('fail');
@@ -212,7 +212,7 @@ describe('judgeShadow: verdict and headline order', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p50: 120, p99: 190 } }),
       stable: null,
-      budgets: { p50Ms: 100, p99Ms: 200 },
+      budgets: { p50_ms: 100, p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.rows.map((r) => r.status)).toEqual(['warn', 'fail']);
@@ -224,7 +224,7 @@ describe('judgeShadow: verdict and headline order', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: 0.1 }),
       stable: stable(),
-      budgets: { p50Ms: 100, p99Ms: 200, errorRate: 0.01, costPerMillionUsd: 1 },
+      budgets: { p50_ms: 100, p99_ms: 200, error_rate: 0.01, cost_per_million_usd: 1 },
       limits: LIMITS,
     });
     expect(j.rows.map((r) => r.metric)).toEqual([
@@ -248,7 +248,7 @@ describe('judgeShadow: verdict and headline order', () => {
         statuses: { '200': 270, '500': 30 },
       }),
       stable: null,
-      budgets: { p99Ms: 200, errorRate: 0.01 },
+      budgets: { p99_ms: 200, error_rate: 0.01 },
       limits: LIMITS,
     });
     expect(j.rows.map((r) => r.status)).toEqual(['fail', 'fail']);
@@ -266,7 +266,7 @@ describe('judgeShadow: error budget', () => {
         statuses: { '200': 970, timeout: 8, '500': 20, '422': 2 },
       }),
       stable: null,
-      budgets: { errorRate: 0.01 },
+      budgets: { error_rate: 0.01 },
       limits: LIMITS,
     });
     const sentence =
@@ -283,7 +283,7 @@ describe('judgeShadow: error budget', () => {
     const j = judgeShadow({
       candidate: measure({ sent: 100, errors: 40, errorRate: 0.4, statuses: { '200': 60, timeout: 40 } }),
       stable: null,
-      budgets: { errorRate: 0.05 },
+      budgets: { error_rate: 0.05 },
       limits: LIMITS,
     });
     expect(j.headline).toBe(
@@ -293,7 +293,7 @@ describe('judgeShadow: error budget', () => {
     const notV2 = judgeShadow({
       candidate: measure({ sent: 10, errors: 10, errorRate: 1, statuses: { 'not V2': 10 } }),
       stable: null,
-      budgets: { errorRate: 0.05 },
+      budgets: { error_rate: 0.05 },
       limits: LIMITS,
     });
     expect(notV2.headline).toContain('most often with not V2.');
@@ -303,7 +303,7 @@ describe('judgeShadow: error budget', () => {
     const j = judgeShadow({
       candidate: measure({ sent: 10, errors: 5, errorRate: 0.5, statuses: {} }),
       stable: null,
-      budgets: { errorRate: 0.1 },
+      budgets: { error_rate: 0.1 },
       limits: LIMITS,
     });
     expect(j.headline).toBe(
@@ -315,7 +315,7 @@ describe('judgeShadow: error budget', () => {
     const j = judgeShadow({
       candidate: measure({ sent: 1000, errors: 95, errorRate: 0.095, statuses: { '200': 905, '503': 95 } }),
       stable: null,
-      budgets: { errorRate: 0.1 },
+      budgets: { error_rate: 0.1 },
       limits: LIMITS,
     });
     expect(j.verdict).toBe('warn');
@@ -327,7 +327,7 @@ describe('judgeShadow: error budget', () => {
   });
 
   it('passes silently with no errors, even against a zero budget', () => {
-    const j = judgeShadow({ candidate: measure(), stable: null, budgets: { errorRate: 0 }, limits: LIMITS });
+    const j = judgeShadow({ candidate: measure(), stable: null, budgets: { error_rate: 0 }, limits: LIMITS });
     expect(j.rows).toEqual([{ metric: 'error rate', value: 0, limit: 0, status: 'pass', sentence: null }]);
     expect(j.verdict).toBe('pass');
   });
@@ -336,7 +336,7 @@ describe('judgeShadow: error budget', () => {
     const j = judgeShadow({
       candidate: measure({ sent: 300, errors: 1, errorRate: 1 / 300, statuses: { '200': 299, '500': 1 } }),
       stable: null,
-      budgets: { errorRate: 0 },
+      budgets: { error_rate: 0 },
       limits: LIMITS,
     });
     expect(j.verdict).toBe('fail');
@@ -349,7 +349,7 @@ describe('judgeShadow: error budget', () => {
     const j = judgeShadow({
       candidate: measure({ sent: 1000, errors: 2, errorRate: 0.002, statuses: { '200': 998, '500': 2 } }),
       stable: null,
-      budgets: { errorRate: 0.01 },
+      budgets: { error_rate: 0.01 },
       limits: LIMITS,
     });
     expect(j.rows[0]).toMatchObject({ status: 'pass', sentence: null });
@@ -363,7 +363,7 @@ describe('judgeShadow: cost budget', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: 0.5, resources }),
       stable: null,
-      budgets: { costPerMillionUsd: 0.4 },
+      budgets: { cost_per_million_usd: 0.4 },
       limits: LIMITS,
     });
     const sentence =
@@ -380,7 +380,7 @@ describe('judgeShadow: cost budget', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: 2.5, resources: null }),
       stable: null,
-      budgets: { costPerMillionUsd: 2 },
+      budgets: { cost_per_million_usd: 2 },
       limits: LIMITS,
     });
     expect(j.headline).toBe(
@@ -393,7 +393,7 @@ describe('judgeShadow: cost budget', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: 0.38, resources }),
       stable: null,
-      budgets: { costPerMillionUsd: 0.4 },
+      budgets: { cost_per_million_usd: 0.4 },
       limits: LIMITS,
     });
     expect(j.rows[0]).toEqual({
@@ -410,7 +410,7 @@ describe('judgeShadow: cost budget', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: 0.1, resources }),
       stable: null,
-      budgets: { costPerMillionUsd: 0.4 },
+      budgets: { cost_per_million_usd: 0.4 },
       limits: LIMITS,
     });
     expect(j.rows[0]).toMatchObject({ status: 'pass', sentence: null });
@@ -420,7 +420,7 @@ describe('judgeShadow: cost budget', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: null }),
       stable: null,
-      budgets: { costPerMillionUsd: 0.4 },
+      budgets: { cost_per_million_usd: 0.4 },
       limits: LIMITS,
     });
     expect(j.rows).toEqual([]);
@@ -500,7 +500,7 @@ describe('judgeShadow: against stable', () => {
     const j = judgeShadow({
       candidate: measure({ latency: { p99: 250 } }),
       stable: stable({ latency: { p99: 100 } }),
-      budgets: { p99Ms: 200 },
+      budgets: { p99_ms: 200 },
       limits: LIMITS,
     });
     expect(j.rows.map((r) => [r.metric, r.status])).toEqual([
@@ -516,24 +516,26 @@ describe('mergeBudgets', () => {
   it('takes the tighter of the package and the platform budget for each figure', () => {
     expect(
       mergeBudgets(
-        { p50Ms: 80, p99Ms: 300, errorRate: 0.001, costPerMillionUsd: 2 },
-        { p50Ms: 100, p99Ms: 200, errorRate: 0.01, costPerMillionUsd: 1 },
+        { p50_ms: 80, p99_ms: 300, error_rate: 0.001, cost_per_million_usd: 2 },
+        { p50_ms: 100, p99_ms: 200, error_rate: 0.01, cost_per_million_usd: 1 },
       ),
-    ).toEqual({ p50Ms: 80, p99Ms: 200, errorRate: 0.001, costPerMillionUsd: 1 });
+    ).toEqual({ p50_ms: 80, p99_ms: 200, error_rate: 0.001, cost_per_million_usd: 1 });
   });
 
   it('keeps a budget only one side sets', () => {
-    expect(mergeBudgets({ costPerMillionUsd: 0.5 }, { p50Ms: 100, p99Ms: 200, errorRate: 0.01 })).toEqual({
-      p50Ms: 100,
-      p99Ms: 200,
-      errorRate: 0.01,
-      costPerMillionUsd: 0.5,
+    expect(
+      mergeBudgets({ cost_per_million_usd: 0.5 }, { p50_ms: 100, p99_ms: 200, error_rate: 0.01 }),
+    ).toEqual({
+      p50_ms: 100,
+      p99_ms: 200,
+      error_rate: 0.01,
+      cost_per_million_usd: 0.5,
     });
-    expect(mergeBudgets({ p99Ms: 150 }, {})).toEqual({ p99Ms: 150 });
+    expect(mergeBudgets({ p99_ms: 150 }, {})).toEqual({ p99_ms: 150 });
   });
 
   it('keeps a zero budget (a zero error budget is the tightest)', () => {
-    expect(mergeBudgets({ errorRate: 0 }, { errorRate: 0.01 })).toEqual({ errorRate: 0 });
+    expect(mergeBudgets({ error_rate: 0 }, { error_rate: 0.01 })).toEqual({ error_rate: 0 });
   });
 
   it('sets no key for a figure neither side budgets', () => {
@@ -572,7 +574,7 @@ describe('judgeShadow: a failure near the line still reads as one', () => {
     const j = judgeShadow({
       candidate: measure({ sent: 10_000, errors: 1, errorRate: 1e-4, statuses: { '200': 9999, '500': 1 } }),
       stable: null,
-      budgets: { errorRate: 0 },
+      budgets: { error_rate: 0 },
       limits: LIMITS,
     });
     expect(j.verdict).toBe('fail');
@@ -584,7 +586,7 @@ describe('judgeShadow: a failure near the line still reads as one', () => {
     const j = judgeShadow({
       candidate: measure({ costPerMillionUsd: 0.4004 }),
       stable: null,
-      budgets: { costPerMillionUsd: 0.4 },
+      budgets: { cost_per_million_usd: 0.4 },
       limits: LIMITS,
     });
     expect(j.verdict).toBe('fail');

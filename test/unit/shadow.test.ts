@@ -181,7 +181,7 @@ describe('accuracy', () => {
 });
 
 describe('costPerMillion', () => {
-  const prices = { vcpuHourUsd: 0.04, gbHourUsd: 0.005 };
+  const prices = { vcpu_hour_usd: 0.04, gb_hour_usd: 0.005 };
   const usage = (u: Partial<ResourceUsage>): ResourceUsage => ({
     cpuSeconds: 0,
     memMeanMB: 0,
@@ -216,7 +216,7 @@ describe('costPerMillion', () => {
 
   it('is zero when the platform prices nothing', () => {
     const u = usage({ cpuSeconds: 30, memMeanMB: 300 });
-    expect(costPerMillion(u, 1000, { vcpuHourUsd: 0, gbHourUsd: 0 })).toBe(0);
+    expect(costPerMillion(u, 1000, { vcpu_hour_usd: 0, gb_hour_usd: 0 })).toBe(0);
   });
 
   it('is null when nothing was answered or no time was measured', () => {

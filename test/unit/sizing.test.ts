@@ -9,7 +9,7 @@ const base: SizingInput = {
   p99BudgetMs: 200,
   livePeakRps: 80,
   requested: null,
-  policy: { minReplicas: 1, maxReplicas: 4, headroom: 1.5, targetUtilisation: 0.6 },
+  policy: { min_replicas: 1, max_replicas: 4, headroom: 1.5, target_utilisation: 0.6 },
 };
 
 describe('replica sizing', () => {
@@ -48,7 +48,7 @@ describe('replica sizing', () => {
     expect(sizeReplicas({ ...base, livePeakRps: 1000 }).line).toMatch(/; capped at the policy's 4$/);
     expect(sizeReplicas({ ...base, livePeakRps: 5, requested: 3 })).toMatchObject({ replicas: 3 });
     expect(sizeReplicas({ ...base, livePeakRps: 5, requested: 3 }).line).toMatch(/; as the manifest asks$/);
-    const floor = { ...base.policy, minReplicas: 2 };
+    const floor = { ...base.policy, min_replicas: 2 };
     expect(sizeReplicas({ ...base, livePeakRps: 5, requested: 1, policy: floor }).replicas).toBe(2);
     expect(sizeReplicas({ ...base, livePeakRps: null, requested: 9 }).line).toMatch(
       /^4 replicas, as the manifest asks, capped at the policy's 4:/,

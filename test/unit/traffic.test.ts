@@ -170,7 +170,7 @@ describe('peakRate', () => {
 });
 
 describe('replayRate', () => {
-  const policy = { rate: 10, headroom: 1.5, maxRate: 200 };
+  const policy = { rate: 10, headroom: 1.5, max_rate: 200 };
   /** `count` requests spread over one second starting at `from`. */
   const burst = (count: number, from = 0) =>
     Array.from({ length: count }, (_, i) => from + (i * 999) / count);
@@ -186,7 +186,7 @@ describe('replayRate', () => {
     expect(replayRate({ live: false, times: burst(100) }, policy).rate).toBe(10);
   });
 
-  it('never replays a package sample above maxRate, and says it was capped', () => {
+  it('never replays a package sample above max_rate, and says it was capped', () => {
     const r = replayRate({ live: false, times: [] }, { ...policy, rate: 500 });
     expect(r.rate).toBe(200);
     // The reason must not call 200/s "the policy rate" when the policy asked for 500/s.
@@ -213,7 +213,7 @@ describe('replayRate', () => {
     });
   });
 
-  it('caps live traffic at maxRate and says so', () => {
+  it('caps live traffic at max_rate and says so', () => {
     // 30 recorded at 10 %: 300/s live, × 1.5 = 450/s wanted.
     expect(replayRate({ live: true, times: burst(30), sampledShare: 0.1 }, policy)).toEqual({
       rate: 200,
@@ -221,7 +221,7 @@ describe('replayRate', () => {
     });
   });
 
-  it('does not say capped when the wanted rate is exactly maxRate', () => {
+  it('does not say capped when the wanted rate is exactly max_rate', () => {
     const r = replayRate({ live: true, times: burst(100) }, { ...policy, headroom: 2 });
     expect(r).toEqual({ rate: 200, why: 'recorded peak 100/s × headroom 2' });
   });

@@ -4,9 +4,10 @@ import type { Endpoint } from '../../domain/route.js';
 
 export type ReplicaRole = 'serving' | 'shadow' | 'try';
 
+/** The policy's `model_limits:`, as it writes them, and the shadow stage's pinning. */
 export interface ReplicaLimits {
   cpus: number;
-  memoryMB: number;
+  memory_mb: number;
   pids: number;
   /** CPUs the replica may run on: the shadow stage pins the versions it compares to one. */
   cpuset?: string;

@@ -15,6 +15,7 @@ import { loadConfig } from '../../adapters/config-loader.js';
 import { venvRoot } from '../../domain/config.js';
 import { loadPolicy } from '../../adapters/policy-loader.js';
 import { projectPath } from '../../adapters/project.js';
+import { readTemplate, templateNames } from '../../adapters/template-catalog.js';
 import { ensureTrainingEnv } from '../../adapters/training-env.js';
 import { run } from '../../adapters/stack/exec.js';
 import { PavedError } from '../../domain/errors.js';
@@ -53,17 +54,25 @@ export type DataReport = z.infer<typeof DataReport>;
 
 const SAMPLE = 'traffic-sample.jsonl';
 
-function checkTarget(dir: string, opts: InitOptions): { templateDir: string; team: string; policy: Policy } {
+interface Target {
+  templateDir: string;
+  team: string;
+  policy: Policy;
+  /** The template's starter: a trained example package and the serving pins a manifest names. */
+  starter: { dir: string; artifact: string; inputs: unknown[]; pins: string[] };
+}
+
+function checkTarget(dir: string, opts: InitOptions): Target {
   if (!MODEL_NAME.test(opts.name)) {
     throw new PavedError(
       `--name "${opts.name}": use lowercase letters, digits and dashes, starting with a letter. Fix: e.g. --name churn-score`,
     );
   }
-  const templateDir = projectPath('templates', opts.template);
-  if (!existsSync(path.join(templateDir, 'template.yaml'))) {
-    const known = readdirSync(projectPath('templates')).join(', ');
-    throw new PavedError(`--template "${opts.template}" does not exist. Fix: use one of ${known}`);
-  }
+  if (!templateNames().includes(opts.template))
+    throw new PavedError(
+      `--template "${opts.template}" does not exist. Fix: use one of ${templateNames().join(', ')}`,
+    );
+  const { dir: templateDir, spec } = readTemplate(opts.template);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new PavedError(
       `${dir} is not empty; paved init never overwrites files. Fix: choose a new directory`,
@@ -75,14 +84,18 @@ function checkTarget(dir: string, opts: InitOptions): { templateDir: string; tea
     throw new PavedError(
       `--team "${team}" is not in the platform policy. Fix: use one of ${Object.keys(policy.teams).join(', ')}`,
     );
-  return { templateDir, team, policy };
-}
-
-function servingPins(templateDir: string): string[] {
-  const template = parse(readFileSync(path.join(templateDir, 'template.yaml'), 'utf8')) as {
-    requirements: string[];
+  const example = projectPath(spec.starter.example);
+  const manifest = parse(readFileSync(path.join(example, 'paved.yaml'), 'utf8')) as {
+    artifact: string;
+    inputs: unknown[];
   };
-  return template.requirements.filter((r) => /^(scikit-learn|skops)==/.test(r));
+  const pins = spec.requirements.filter((r) => spec.starter.pins.includes(r.split('==')[0]!));
+  return {
+    templateDir,
+    team,
+    policy,
+    starter: { dir: example, artifact: manifest.artifact, inputs: manifest.inputs, pins },
+  };
 }
 
 function writeManifest(dir: string, template: string, manifest: Record<string, unknown>): void {
@@ -94,30 +107,26 @@ function writeManifest(dir: string, template: string, manifest: Record<string, u
 
 /**
  * A new package that passes validation and serves at once: the template's starter
- * hooks and training script, and the arrests model as a working first artifact that
- * the scientist replaces by running train.py on their data.
+ * hooks and training script, and its example's model (an arrests model) as a working
+ * first artifact that the scientist replaces by running train.py on their data.
  */
 export function scaffoldPackage(dir: string, opts: InitOptions): string[] {
-  const { templateDir, team, policy } = checkTarget(dir, opts);
-  const starter = projectPath('examples', 'arrests');
-  const starterManifest = parse(readFileSync(path.join(starter, 'paved.yaml'), 'utf8')) as {
-    inputs: unknown[];
-  };
+  const { templateDir, team, policy, starter } = checkTarget(dir, opts);
   mkdirSync(dir, { recursive: true });
   writeManifest(dir, opts.template, {
     name: opts.name,
     owner: opts.owner,
     team,
-    description: 'Starter model from paved init: replace model.skops by running train.py on your data.',
+    description: `Starter model from paved init: replace ${starter.artifact} by running train.py on your data.`,
     template: opts.template,
-    artifact: 'model.skops',
-    requirements: servingPins(templateDir),
-    inputs: starterManifest.inputs,
+    artifact: starter.artifact,
+    requirements: starter.pins,
+    inputs: starter.inputs,
     budgets: { p99_ms: policy.budgets.p99_ms },
     rollout: policy.rollout,
   });
-  copyFileSync(path.join(starter, 'model.skops'), path.join(dir, 'model.skops'));
-  copyFileSync(path.join(starter, 'sample-request.json'), path.join(dir, 'sample-request.json'));
+  copyFileSync(path.join(starter.dir, starter.artifact), path.join(dir, starter.artifact));
+  copyFileSync(path.join(starter.dir, 'sample-request.json'), path.join(dir, 'sample-request.json'));
   for (const f of ['model.py', 'train.py'])
     copyFileSync(path.join(templateDir, 'starter', f), path.join(dir, f));
   return readdirSync(dir).sort();
@@ -126,7 +135,13 @@ export function scaffoldPackage(dir: string, opts: InitOptions): string[] {
 /** Python string literal (JSON's escaping is valid Python for a str). */
 const py = (s: string) => JSON.stringify(s);
 
-function starterReadme(name: string, dir: string, data: DataOptions, report: DataReport): string {
+function starterReadme(
+  name: string,
+  dir: string,
+  data: DataOptions,
+  report: DataReport,
+  artifact: string,
+): string {
   return [
     `# ${name}`,
     '',
@@ -137,7 +152,7 @@ function starterReadme(name: string, dir: string, data: DataOptions, report: Dat
     'From here to a model that serves, in this order:',
     '',
     '```sh',
-    `npx paved train ${dir}              # train.py in the image's own Python and pins -> model.skops`,
+    `npx paved train ${dir}              # train.py in the image's own Python and pins -> ${artifact}`,
     `npx paved validate ${dir}           # the validate stage, offline: exit 0 releasable, 2 refused`,
     `npx paved release ${dir} --wait     # build, bind, shadow, bias, rollout: exit 0 when it serves`,
     '```',
@@ -163,7 +178,12 @@ export async function scaffoldFromData(
   data: DataOptions,
   shownAs = dir,
 ): Promise<string[]> {
-  const { templateDir, team, policy } = checkTarget(dir, opts);
+  const { templateDir, team, policy, starter } = checkTarget(dir, opts);
+  const trainTable = path.join(templateDir, 'starter', 'train_table.py');
+  if (!existsSync(trainTable))
+    throw new PavedError(
+      `--template ${opts.template} has no train.py for your own table yet. Fix: start with \`paved init ${shownAs} --template ${opts.template}\` and edit its train.py`,
+    );
   if (!existsSync(data.file))
     throw new PavedError(`--data ${data.file}: no such file. Fix: give the path of your CSV or parquet file`);
   const env = await ensureTrainingEnv(venvRoot(loadConfig()), opts.template);
@@ -195,21 +215,24 @@ export async function scaffoldFromData(
     team,
     description: `Trained on ${path.basename(data.file)} to predict ${data.label} = ${report.label.positive}.`,
     template: opts.template,
-    artifact: 'model.skops',
-    requirements: servingPins(templateDir),
+    artifact: starter.artifact,
+    requirements: starter.pins,
     inputs: report.inputs,
     budgets: { p99_ms: policy.budgets.p99_ms },
     ...(data.sensitive.length ? { fairness: { sensitive: data.sensitive } } : {}),
     shadow: { sample: SAMPLE },
     rollout: policy.rollout,
   });
-  const train = readFileSync(path.join(templateDir, 'starter', 'train_table.py'), 'utf8')
+  const train = readFileSync(trainTable, 'utf8')
     .replace('__DATA__', py(path.resolve(data.file)))
     .replace('__LABEL__', py(data.label))
     .replace('__POSITIVE__', py(report.label.positive));
   writeFileSync(path.join(dir, 'train.py'), train);
   copyFileSync(path.join(templateDir, 'starter', 'model.py'), path.join(dir, 'model.py'));
-  writeFileSync(path.join(dir, 'README.md'), starterReadme(opts.name, shownAs, data, report));
+  writeFileSync(
+    path.join(dir, 'README.md'),
+    starterReadme(opts.name, shownAs, data, report, starter.artifact),
+  );
   return readdirSync(dir).sort();
 }
 

@@ -6,6 +6,7 @@ import { inspectPackage } from '../../adapters/package-inspector.js';
 import { directoryEntries, packDirectory } from '../../adapters/package-store.js';
 import { checkSizes } from '../../domain/package-checks.js';
 import { loadPolicy } from '../../adapters/policy-loader.js';
+import { templateArtifacts } from '../../adapters/template-catalog.js';
 import { PavedError } from '../../domain/errors.js';
 import type { Finding } from '../../domain/schema-errors.js';
 import { scanPickleArtifact } from '../../domain/pickle-scanner.js';
@@ -62,6 +63,7 @@ export async function validateDirectory(dir: string): Promise<ValidateReport> {
     writeFileSync(file, await packDirectory(dir));
     const a = assessPackage(await inspectPackage(file, policy.packages), policy, {
       scanPickle: scanPickleArtifact,
+      templates: templateArtifacts(),
     });
     const refusals = [...special, ...a.refusals];
     return {

@@ -115,6 +115,7 @@ export function renderBootstrap(opts: BootstrapOptions): object {
                               model: '%DYNAMIC_METADATA(paved:model)%',
                               key: '%REQ(x-paved-key)%',
                               body: '%DYNAMIC_METADATA(paved:body)%',
+                              binary: '%DYNAMIC_METADATA(paved:binary)%',
                             },
                           },
                         },

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { binaryRequestToJson } from '../../domain/v2-binary.js';
 import type { CapturedRequest } from '../data-plane.js';
 
 /**
@@ -52,13 +53,24 @@ export class CaptureLog {
   }
 }
 
-function parseLine(line: string): CapturedRequest[] {
+export function parseLine(line: string): CapturedRequest[] {
   try {
-    const doc = JSON.parse(line) as { at?: string; model?: unknown; key?: unknown; body?: unknown };
+    const doc = JSON.parse(line) as {
+      at?: string;
+      model?: unknown;
+      key?: unknown;
+      body?: unknown;
+      binary?: unknown;
+    };
     if (typeof doc.model !== 'string' || typeof doc.body !== 'string') return [];
     const key = typeof doc.key === 'string' && doc.key !== '-' ? doc.key : null;
-    return [{ model: doc.model, key, body: doc.body, at: Math.round(Number(doc.at) * 1000) || Date.now() }];
+    // A binary tensor request (base64 in the log) is kept as the JSON request it stands for.
+    const headerLength = typeof doc.binary === 'string' ? Number(doc.binary) : NaN;
+    const body = Number.isNaN(headerLength)
+      ? doc.body
+      : JSON.stringify(binaryRequestToJson(Buffer.from(doc.body, 'base64'), headerLength));
+    return [{ model: doc.model, key, body, at: Math.round(Number(doc.at) * 1000) || Date.now() }];
   } catch {
-    return []; // a line cut by a crash is not traffic
+    return []; // a line cut by a crash, or a binary body that does not hold its header, is not traffic
   }
 }

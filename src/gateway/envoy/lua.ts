@@ -76,7 +76,15 @@ function envoy_on_request(h)
     if body ~= nil then
       local meta = h:streamInfo():dynamicMetadata()
       meta:set("paved", "model", MODEL)
-      meta:set("paved", "body", body)
+      -- A binary tensor body is raw bytes after its JSON header: base64, so the JSON log
+      -- carries it whole; the control plane turns it back into the request it stands for.
+      local binary = h:headers():get("inference-header-content-length")
+      if binary ~= nil then
+        meta:set("paved", "binary", binary)
+        meta:set("paved", "body", h:base64Escape(body))
+      else
+        meta:set("paved", "body", body)
+      end
     end
   end
 end

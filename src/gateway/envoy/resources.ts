@@ -1,3 +1,4 @@
+import { PAVED_VERSION } from '../../domain/version.js';
 import type { Backend, Endpoint, Fault, FeatureDoor, ModelRoute, RouteTable } from '../../domain/route.js';
 import { routedVersions } from '../../domain/route.js';
 import { doorScript, routeScript } from './lua.js';
@@ -336,6 +337,14 @@ export function renderEnvoyConfig(table: RouteTable, opts: RenderOptions): Envoy
   }
   const routes: object[] = [
     { name: 'health', match: { path: '/v2/health/live' }, ...jsonReply(200, { live: true }) },
+    // The data plane is ready when it answers; whether a model is, is /v2/models/<name>/ready.
+    { name: 'ready', match: { path: '/v2/health/ready' }, ...jsonReply(200, { ready: true }) },
+    // Every template serves the binary tensor extension (templates/runtime), so the data plane may say so.
+    {
+      name: 'server-metadata',
+      match: { path: '/v2' },
+      ...jsonReply(200, { name: 'paved', version: PAVED_VERSION, extensions: ['binary_tensor_data'] }),
+    },
     {
       name: 'metrics',
       match: { path: '/metrics', headers: [{ name: ':method', string_match: { exact: 'GET' } }] },

@@ -180,7 +180,7 @@ export class DockerModelRuntime implements ModelRuntime {
         name,
         image: spec.image,
         socketDir: dir,
-        memoryMB: spec.limits.memoryMB,
+        memoryMB: spec.limits.memory_mb,
         cpus: spec.limits.cpus,
         pids: spec.limits.pids,
         ...(spec.limits.cpuset ? { cpuset: spec.limits.cpuset } : {}),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
 import time
 import uuid
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from . import __version__, v2
+from . import __version__, binary, v2
 from .features import FeatureLookup
-from .loader import Package, load_package
+from .package import Package, load_package
 from .metrics import Metrics
 
 log = logging.getLogger("paved.runtime")
@@ -88,13 +90,19 @@ def _error(message: str, status: int) -> JSONResponse:
 
 
 def create_app(package: Package | None = None, model_dir: str | Path | None = None,
-               env: dict | os._Environ = os.environ) -> "_Wrapped":
-    """Serve `package`, or load the one in `model_dir` during startup (ready flips after)."""
+               env: dict | os._Environ = os.environ, loader: ModuleType | str | None = None) -> "_Wrapped":
+    """Serve `package`, or load the one in `model_dir` (with `loader`, else PAVED_LOADER) during startup."""
     metrics = Metrics()
     max_batch = int(env.get("PAVED_MAX_BATCH", "10000"))
     max_body = int(env.get("PAVED_MAX_BODY_BYTES", str(16 * 1024 * 1024)))
     state: dict[str, Package | None] = {"package": package}
     lookup = FeatureLookup.from_env(env)
+    # Server metadata: the template this image serves (set in its template.yaml env) and the runtime's version.
+    server = {
+        "name": f"paved-{env['PAVED_TEMPLATE']}" if env.get("PAVED_TEMPLATE") else "paved-runtime",
+        "version": __version__,
+        "extensions": ["binary_tensor_data"],
+    }
 
     def current() -> Package:
         pkg = state["package"]
@@ -120,7 +128,7 @@ def create_app(package: Package | None = None, model_dir: str | Path | None = No
         return JSONResponse({"ready": is_ready}, status_code=200 if is_ready else 503)
 
     async def server_metadata(request: Request) -> Response:
-        return JSONResponse({"name": "paved-python-sklearn", "version": __version__, "extensions": []})
+        return JSONResponse(server)
 
     async def model_ready(request: Request) -> Response:
         model_for(request)
@@ -141,7 +149,8 @@ def create_app(package: Package | None = None, model_dir: str | Path | None = No
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body:
             raise v2.V2Error(f"body: {declared} bytes is over this server's limit of {max_body}", 413)
-        body = v2.parse_json(await request.body())
+        header, tail = binary.split_body(await request.body(), request.headers.get(binary.HEADER))
+        body = binary.attach_inputs(v2.parse_json(header), tail)
         if lookup is not None and lookup.wants(body):
             # A blocking read of the online store: off the event loop, like prediction.
             body = await run_in_threadpool(lookup.expand, body, pkg.features)
@@ -150,7 +159,13 @@ def create_app(package: Package | None = None, model_dir: str | Path | None = No
         outputs = await run_in_threadpool(_predict, pkg, req)
         metrics.rows.inc(req.rows)
         rid = req.id if req.id is not None else request.state.request_id
-        return JSONResponse(v2.build_response(pkg.name, pkg.version, rid, outputs, req.outputs))
+        head, raw = v2.build_response(pkg.name, pkg.version, rid, outputs, req)
+        if not raw:
+            return JSONResponse(head)
+        # The extension's response: the JSON header, then the binary outputs, split where the header says.
+        text = json.dumps(head, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return Response(text + raw, media_type="application/octet-stream",
+                        headers={"Inference-Header-Content-Length": str(len(text))})
 
     async def prometheus(request: Request) -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
@@ -169,7 +184,7 @@ def create_app(package: Package | None = None, model_dir: str | Path | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         if state["package"] is None:
-            state["package"] = await run_in_threadpool(load_package, model_dir or env.get("PAVED_MODEL_DIR", "/model"), env)
+            state["package"] = await run_in_threadpool(load_package, model_dir or env.get("PAVED_MODEL_DIR", "/model"), env, loader)
         pkg = state["package"]
         metrics.model_info.labels(pkg.name, pkg.version, pkg.platform).set(1)
         log.info("model ready", extra={"model": pkg.name, "version": pkg.version, "platform": pkg.platform,
@@ -223,7 +238,7 @@ def _predict(pkg: Package, req: v2.InferRequest) -> dict[str, Any]:
     try:
         outputs = pkg.predictor.predict(X)
     except ValueError as exc:
-        # sklearn raises ValueError for inputs it cannot score (NaN, out-of-range categories).
+        # The libraries raise ValueError for inputs they cannot score (sklearn: NaN, unseen categories).
         raise v2.V2Error(f"inputs: the model rejected the values: {exc}") from None
     outputs = {k: v.tolist() for k, v in outputs.items()}
     if pkg.postprocess is not None:

@@ -18,7 +18,7 @@ import uvicorn  # noqa: E402
 
 from . import logs  # noqa: E402
 from .app import create_app  # noqa: E402
-from .loader import PackageError, load_package  # noqa: E402
+from .package import PackageError, load_package  # noqa: E402
 
 EXIT_REFUSED = 78  # EX_CONFIG: the package, not the runtime, needs fixing
 

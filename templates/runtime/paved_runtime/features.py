@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from .loader import Feature
+from .package import Feature
 from .v2 import V2Error
 
 # The feature server is on loopback: never route it through a proxy from the environment.

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .loader import Feature, datatype_of
+from .binary import encode
+from .errors import V2Error
+from .package import Feature, datatype_of
 
 DATATYPES = {
     "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
     "FP16", "FP32", "FP64", "BYTES",
 }
-
-
-class V2Error(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass
@@ -35,6 +30,12 @@ class InferRequest:
     rows: int
     outputs: list[str] | None  # names the client asked for, or None for all
     parameters: dict
+    # The binary tensor data extension: outputs[k].parameters.binary_data, else parameters.binary_data_output.
+    binary_choice: dict[str, bool] = field(default_factory=dict)
+    binary_default: bool = False
+
+    def wants_binary(self, name: str) -> bool:
+        return self.binary_choice.get(name, self.binary_default)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -87,7 +88,8 @@ def _parse_input(i: int, item: Any) -> tuple[str, list[int], str, list]:
         raise V2Error(f"{path}: must be an object with name, shape, datatype and data")
     for key in ("name", "shape", "datatype", "data"):
         if key not in item:
-            raise V2Error(f"{path}.{key}: required")
+            hint = " (or parameters.binary_data_size, with the binary tensor data extension)" if key == "data" else ""
+            raise V2Error(f"{path}.{key}: required{hint}")
     name, shape, datatype = item["name"], item["shape"], item["datatype"]
     if not isinstance(name, str) or not name:
         raise V2Error(f"{path}.name: must be a non-empty string")
@@ -112,7 +114,10 @@ def parse_infer(body: Any, features: list[Feature], max_batch: int) -> InferRequ
     parameters = body.get("parameters", {})
     if not isinstance(parameters, dict):
         raise V2Error("parameters: must be an object")
-    outputs = _requested_outputs(body.get("outputs"))
+    binary_default = parameters.get("binary_data_output", False)
+    if not isinstance(binary_default, bool):
+        raise V2Error("parameters.binary_data_output: must be true or false")
+    outputs, binary_choice = _requested_outputs(body.get("outputs"))
     if "inputs" not in body:
         raise V2Error("inputs: required")
     inputs = body["inputs"]
@@ -129,20 +134,28 @@ def parse_infer(body: Any, features: list[Feature], max_batch: int) -> InferRequ
         raise V2Error("inputs[0].shape: the batch has no rows")
     if rows > max_batch:
         raise V2Error(f"inputs[0].shape: {rows} rows is over this server's limit of {max_batch}")
-    return InferRequest(request_id, columns, rows, outputs, parameters)
+    return InferRequest(request_id, columns, rows, outputs, parameters, binary_choice, binary_default)
 
 
-def _requested_outputs(value: Any) -> list[str] | None:
+def _requested_outputs(value: Any) -> tuple[list[str] | None, dict[str, bool]]:
     if value is None:
-        return None
+        return None, {}
     if not isinstance(value, list):
         raise V2Error("outputs: must be a list of {\"name\": ...} objects")
     names = []
+    binary: dict[str, bool] = {}
     for k, item in enumerate(value):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise V2Error(f"outputs[{k}].name: required string")
         names.append(item["name"])
-    return names
+        params = item.get("parameters", {})
+        if not isinstance(params, dict):
+            raise V2Error(f"outputs[{k}].parameters: must be an object")
+        if "binary_data" in params:
+            if not isinstance(params["binary_data"], bool):
+                raise V2Error(f"outputs[{k}].parameters.binary_data: must be true or false")
+            binary[item["name"]] = params["binary_data"]
+    return names, binary
 
 
 def _from_matrix(parsed, features: list[Feature]) -> tuple[dict[str, list], int]:
@@ -206,28 +219,34 @@ def build_matrix(columns: dict[str, list], features: list[Feature], rows: int) -
     return X
 
 
-def output_tensor(name: str, value: Any) -> dict:
+def output_tensor(name: str, value: Any, binary: bool = False) -> tuple[dict, bytes]:
+    """One V2 output: JSON `data`, or (binary) `parameters.binary_data_size` and the bytes."""
     arr = np.asarray(value)
     if arr.dtype.kind in "US":
         arr = arr.astype(object)
-    return {
-        "name": name,
-        "shape": list(arr.shape),
-        "datatype": datatype_of(arr.dtype),
-        "data": arr.reshape(-1).tolist(),
-    }
+    datatype = datatype_of(arr.dtype)
+    tensor: dict = {"name": name, "shape": list(arr.shape), "datatype": datatype}
+    if not binary:
+        tensor["data"] = arr.reshape(-1).tolist()
+        return tensor, b""
+    raw = encode(arr, datatype)
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    return tensor, raw
 
 
 def build_response(model_name: str, model_version: str, request_id: str, outputs: dict[str, Any],
-                   requested: list[str] | None) -> dict:
+                   req: InferRequest) -> tuple[dict, bytes]:
+    """The response's JSON and, when the client asked for binary outputs, the bytes that follow it."""
+    requested = req.outputs
     if requested is not None:
         unknown = [n for n in requested if n not in outputs]
         if unknown:
             raise V2Error(f"outputs: unknown {', '.join(unknown)}; this model returns {', '.join(outputs)}")
         outputs = {n: outputs[n] for n in requested}
-    return {
-        "model_name": model_name,
-        "model_version": model_version,
-        "id": request_id,
-        "outputs": [output_tensor(n, v) for n, v in outputs.items()],
-    }
+    tensors, tail = [], []
+    for n, v in outputs.items():
+        tensor, raw = output_tensor(n, v, binary=req.wants_binary(n))
+        tensors.append(tensor)
+        tail.append(raw)
+    header = {"model_name": model_name, "model_version": model_version, "id": request_id, "outputs": tensors}
+    return header, b"".join(tail)
